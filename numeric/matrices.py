@@ -1,0 +1,114 @@
+"""Dense matrices at high precision as plain lists of columns.
+
+A ``d x k`` matrix ``A`` is stored column-major as ``cols[j][i] = A[i, j]`` (a list of
+``k`` columns, each a list of ``d`` mpf numbers).  The DSPGD hot loop only needs
+``X^T A`` and ``X B`` column by column, which are dot products ``ctx.fdot(row, col)``:
+far faster than ``mpmath.matrix`` (whose products are generic Python loops) and exact
+to the working precision (``fdot`` sums with a single final rounding per dot product).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+Vec = list
+Cols = list  # list of columns
+
+
+def from_numpy(ctx, a: np.ndarray) -> Cols:
+    """Exact conversion of a float64 (or object/str) 2-D array to columns of ``ctx.mpf``."""
+    a = np.asarray(a)
+    return [[ctx.mpf(float(a[i, j])) for i in range(a.shape[0])] for j in range(a.shape[1])]
+
+
+def to_numpy(cols: Cols) -> np.ndarray:
+    """Round columns of mpf to a float64 array (for solvers and plots only)."""
+    if not cols:
+        return np.zeros((0, 0))
+    return np.array([[float(x) for x in col] for col in cols]).T
+
+
+def rows_of(cols: Cols) -> list:
+    """Rows of a column-major matrix (the transpose, as columns)."""
+    return [list(r) for r in zip(*cols)]
+
+
+def zeros(ctx, rows: int, ncols: int) -> Cols:
+    return [[ctx.zero] * rows for _ in range(ncols)]
+
+
+def copy(cols: Cols) -> Cols:
+    return [list(c) for c in cols]
+
+
+def apply_rows(ctx, rows: Sequence[Vec], cols: Cols) -> Cols:
+    """Product ``M @ A`` where ``M`` is given by its rows and ``A`` by its columns."""
+    fdot = ctx.fdot
+    return [[fdot(r, c) for r in rows] for c in cols]
+
+
+def add(a: Cols, b: Cols) -> Cols:
+    return [[x + y for x, y in zip(ca, cb)] for ca, cb in zip(a, b)]
+
+
+def sub(a: Cols, b: Cols) -> Cols:
+    return [[x - y for x, y in zip(ca, cb)] for ca, cb in zip(a, b)]
+
+
+def scale(s, a: Cols) -> Cols:
+    return [[s * x for x in c] for c in a]
+
+
+def inner(ctx, a: Cols, b: Cols):
+    """Frobenius inner product ``<A, B> = tr(A^T B)``."""
+    return ctx.fsum(ctx.fdot(ca, cb) for ca, cb in zip(a, b))
+
+
+def fro_norm(ctx, a: Cols):
+    """Frobenius norm ``||A||_F``."""
+    return ctx.sqrt(ctx.fsum(ctx.fdot(c, c) for c in a))
+
+
+def max_abs(ctx, a: Cols):
+    """Entrywise max norm ``max_ij |A_ij|``."""
+    return max((abs(x) for c in a for x in c), default=ctx.zero)
+
+
+def entry_l1(ctx, a: Cols):
+    """Entrywise l1 norm ``sum_ij |A_ij|``."""
+    return ctx.fsum(abs(x) for c in a for x in c)
+
+
+def gram(ctx, a: Cols) -> list:
+    """``A^T A`` as a k x k list of lists (symmetric)."""
+    k = len(a)
+    g = [[ctx.zero] * k for _ in range(k)]
+    for i in range(k):
+        for j in range(i, k):
+            g[i][j] = g[j][i] = ctx.fdot(a[i], a[j])
+    return g
+
+
+def singular_values(ctx, a: Cols) -> list:
+    """Singular values of a d x k matrix from the k x k eigenproblem of ``A^T A``.
+
+    ``sigma_i = sqrt(lambda_i(A^T A))`` (eigenvalues clipped at 0 against rounding),
+    in decreasing order.
+    """
+    g = gram(ctx, a)
+    if len(g) == 0:
+        return []
+    evals = ctx.eigsy(ctx.matrix(g), eigvals_only=True)
+    vals = [ctx.sqrt(max(ctx.zero, evals[i])) for i in range(len(g))]
+    return sorted(vals, reverse=True)
+
+
+def solve_spd(ctx, m: list, rhs_cols: Cols) -> Cols:
+    """Solve ``M Z = B`` for a small symmetric positive definite ``M`` (Cholesky)."""
+    mm = ctx.matrix(m)
+    out = []
+    for c in rhs_cols:
+        z = ctx.cholesky_solve(mm, ctx.matrix(c))
+        out.append([z[i] for i in range(len(c))])
+    return out

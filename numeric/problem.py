@@ -1,0 +1,140 @@
+"""The overparameterized linear problem ``min_W l(XW - Y)`` (SPEC section 1), validated.
+
+A :class:`Problem` holds ``X in R^{n x d}``, ``Y in R^{n x k}``, ``W0 in R^{d x k}`` and a
+loss, all as exact float64 data (every float64 is a dyadic rational, so nothing is lost
+until a backend converts it).  Construction checks shapes, finiteness, ``n < d`` and
+``rank X = n`` (exactly, see :mod:`numeric.exact_rank`).  Full row rank makes ``X``
+surjective, so every ``Y`` is consistent (``Y in range(X)``): an interpolator exists.
+"""
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import InputError
+from .exact_rank import exact_rank
+from .losses import LOSSES, Loss, make_loss
+
+# Refuse sizes whose high-precision runs could not finish (checked before allocating).
+MAX_N = 200
+MAX_D = 5000
+MAX_K = 50
+MAX_ENTRIES = 200_000
+
+
+def check_size(n: int, d: int, k: int) -> None:
+    """Raise :class:`InputError` unless ``1 <= n < d`` and the sizes are within limits."""
+    for name, v in (("n", n), ("d", d), ("k", k)):
+        if not isinstance(v, (int, np.integer)) or v < 1:
+            raise InputError(f"{name} must be a positive integer, got {v!r}")
+    if n >= d:
+        raise InputError(f"need n < d (overparameterized), got n={n}, d={d}")
+    if n > MAX_N or d > MAX_D or k > MAX_K or max(n * d, d * k) > MAX_ENTRIES:
+        raise InputError(
+            f"problem too large for high-precision runs: n={n}, d={d}, k={k} "
+            f"(limits n<={MAX_N}, d<={MAX_D}, k<={MAX_K}, n*d and d*k <= {MAX_ENTRIES})")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Validated data ``(X, Y, W0, loss)`` of an overparameterized linear regression."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    W0: np.ndarray
+    loss: Loss = field(default_factory=lambda: make_loss("square"))
+    seed: int | None = None
+    source: str = "random"
+
+    def __post_init__(self) -> None:
+        X, Y, W0 = (np.asarray(a) for a in (self.X, self.Y, self.W0))
+        for name, a in (("X", X), ("Y", Y), ("W0", W0)):
+            if a.dtype.kind not in "fiu":
+                raise InputError(f"{name} must be a real numeric array, got dtype {a.dtype}")
+            if a.ndim != 2:
+                raise InputError(f"{name} must be a 2-D array, got shape {a.shape}")
+        X, Y, W0 = (np.array(a, dtype=np.float64) for a in (X, Y, W0))
+        n, d = X.shape
+        if Y.shape[0] != n:
+            raise InputError(f"shape mismatch: X is {n}x{d} but Y has {Y.shape[0]} rows")
+        k = Y.shape[1]
+        if W0.shape != (d, k):
+            raise InputError(f"shape mismatch: W0 must be {d}x{k}, got {W0.shape[0]}x{W0.shape[1]}")
+        check_size(n, d, k)
+        for name, a in (("X", X), ("Y", Y), ("W0", W0)):
+            if not np.all(np.isfinite(a)):
+                raise InputError(f"{name} has non-finite entries (NaN or inf)")
+            if a.size and np.max(np.abs(a)) > 1e100:
+                raise InputError(f"{name} has entries larger than 1e100 in magnitude")
+        r = exact_rank(X)
+        if r < n:
+            raise InputError(f"X is rank deficient: exact rank {r} < n={n} (need full row rank)")
+        for name, a in (("X", X), ("Y", Y), ("W0", W0)):
+            a.setflags(write=False)
+            object.__setattr__(self, name, a)
+
+    @property
+    def n(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def d(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def k(self) -> int:
+        return self.Y.shape[1]
+
+    def describe(self) -> dict:
+        """The JSON ``problem`` record."""
+        out = {"n": self.n, "d": self.d, "k": self.k, "loss": self.loss.name,
+               "loss_params": {k: str(v) for k, v in self.loss.params.items()},
+               "seed": self.seed, "source": self.source}
+        return out
+
+
+def random_problem(n: int, d: int, k: int, seed: int = 0, w0: str = "zero",
+                   loss: Loss | None = None) -> Problem:
+    """Gaussian ``X`` (n x d) and ``Y`` (n x k) from ``numpy.random.default_rng(seed)``.
+
+    ``W0 = 0`` (``w0="zero"``) or Gaussian with variance 1/d per entry (``w0="random"``).
+    """
+    check_size(n, d, k)
+    if w0 not in ("zero", "random"):
+        raise InputError(f"--w0 must be 'zero' or 'random', got {w0!r}")
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    Y = rng.standard_normal((n, k))
+    W0 = rng.standard_normal((d, k)) / np.sqrt(d) if w0 == "random" else np.zeros((d, k))
+    return Problem(X, Y, W0, loss or make_loss("square"), seed=seed, source="random")
+
+
+def load_problem(path: str, loss: Loss | None = None) -> Problem:
+    """Read ``X``, ``Y`` and optional ``W0`` from an ``.npz`` file (no pickles are loaded)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            names = set(data.files)
+            missing = {"X", "Y"} - names
+            if missing:
+                raise InputError(f"{path}: missing array(s) {sorted(missing)} (need X, Y, optional W0)")
+            arrays = {name: np.array(data[name]) for name in ("X", "Y", "W0") if name in names}
+    except InputError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise InputError(f"cannot read problem file {path}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    X, Y = arrays["X"], arrays["Y"]
+    if Y.ndim == 1:
+        Y = Y.reshape(-1, 1)
+    if X.ndim != 2:
+        raise InputError(f"{path}: X must be a 2-D array, got shape {X.shape}")
+    W0 = arrays.get("W0")
+    if W0 is None:
+        W0 = np.zeros((X.shape[1], Y.shape[1] if Y.ndim == 2 else 1))
+    elif W0.ndim == 1:
+        W0 = W0.reshape(-1, 1)
+    return Problem(X, Y, W0, loss or make_loss("square"), seed=None, source=str(path))
+
+
+__all__ = ["Problem", "random_problem", "load_problem", "check_size", "LOSSES"]

@@ -1,0 +1,187 @@
+"""Structured convex K reduced to one-variable facts (SPEC 2), proved with SymPy.
+
+Entrywise, isotropic and spectral K are all built from one profile ``f`` on ``[0, oo)``:
+
+* entrywise ``K(G) = sum_ij f(|g_ij|)``; Hessian ``diag(f''(|g_ij|))``;
+* isotropic ``K(G) = f(||G||_F)``; Hessian eigenvalues ``f'(r)/r`` and ``f''(r)``;
+* spectral ``K(G) = sum_i f(sigma_i(G))``; Hessian eigenvalues ``f''(s_i)``, ``f'(s_i)/s_i``
+  and divided differences of ``f'`` (Lewis' theorem: convex iff the even extension of f is).
+
+In each case K is convex and C^1 with ``grad K(0) = 0`` iff ``f'' >= 0`` on every piece of
+``(0, oo)``, ``f'`` is continuous at the pieces' joins, and ``f'(0+) = 0`` (then ``f' >= 0``,
+so f is nondecreasing and its even extension convex).  ``grad K`` is L-Lipschitz iff the
+Hessian eigenvalues are ``<= L``: ``f'' <= L`` (entrywise), and also ``f'(r)/r <= L``
+(isotropic, spectral; divided differences of ``f'`` are then ``<= L`` too).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from .facts import Fact, combine
+from .one_variable import prove_nonnegative, prove_zero_limit
+
+STRUCTURES = ("entrywise", "isotropic", "spectral", "quadratic")
+
+
+def pieces(f: sp.Expr, x: sp.Symbol) -> list[tuple[sp.Expr, object, object]]:
+    """``[(expr, a, b), ...]``: f on consecutive open intervals ``(a, b)`` covering ``(0, oo)``."""
+    if isinstance(f, sp.Piecewise):
+        out = []
+        for expr, s in f.as_expr_set_pairs(sp.Interval(0, sp.oo)):
+            if isinstance(s, sp.Interval) and s.measure != 0:
+                out.append((expr, s.start, s.end))
+            elif s.measure != 0:
+                raise ValueError(f"piece domain {s} is not an interval")
+        return sorted(out, key=lambda p: p[1])
+    return [(f, sp.Integer(0), sp.oo)]
+
+
+@dataclass(frozen=True)
+class ProfileK:
+    """K built from a one-variable profile ``f(x)``, ``x >= 0``, with a given structure."""
+
+    structure: str
+    f: sp.Expr
+    x: sp.Symbol
+    L: sp.Expr | None = None
+    params: dict = field(default_factory=dict)
+
+    def K_text(self) -> str:
+        body = str(self.f)
+        return {"entrywise": f"sum_ij f(|g_ij|), f(x) = {body}",
+                "isotropic": f"f(||G||_F), f(x) = {body}",
+                "spectral": f"sum_i f(sigma_i(G)), f(x) = {body}"}[self.structure]
+
+    def _pieces(self):
+        return pieces(self.f, self.x)
+
+    def convexity(self) -> Fact:
+        x = self.x
+        parts = []
+        ps = self._pieces()
+        for i, (expr, a, b) in enumerate(ps):
+            parts.append(prove_nonnegative(f"f''>=0 on ({a},{b})", sp.diff(expr, x, 2), x, a, b))
+        for (e1, _, b1), (e2, a2, _) in zip(ps, ps[1:]):
+            d1 = sp.limit(sp.diff(e1, x), x, b1, "-")
+            d2 = sp.limit(sp.diff(e2, x), x, a2, "+")
+            same = sp.simplify(d1 - d2) == 0
+            parts.append(Fact(f"f' continuous at {b1}", f"f'({b1}-) = f'({b1}+)",
+                              "proved" if same else "refuted", "symbolic", f"{d1} vs {d2}",
+                              {} if same else {str(x): str(b1), "left": str(d1), "right": str(d2)}))
+        parts.append(self.gradient_at_zero())
+        what = {"entrywise": "sum_ij f(|g_ij|)", "isotropic": "f(||G||_F)", "spectral": "sum_i f(sigma_i(G)) (Lewis)"}
+        return combine("convex", f"K = {what[self.structure]} is convex and C^1", parts)
+
+    def gradient_at_zero(self) -> Fact:
+        expr, a, _ = self._pieces()[0]
+        fact = prove_zero_limit("grad K(0) = 0", sp.diff(expr, self.x), self.x, a)
+        return Fact("grad K(0) = 0", "grad K(0) = 0, i.e. f'(0+) = 0", fact.status, fact.method,
+                    fact.detail, fact.counterexample)
+
+    def lipschitz(self) -> Fact:
+        if self.L is None:
+            return Fact("lipschitz", "grad K is L-Lipschitz", "unknown", "symbolic", "no candidate L given")
+        x, L = self.x, self.L
+        parts = []
+        for expr, a, b in self._pieces():
+            parts.append(prove_nonnegative(f"L - f'' >= 0 on ({a},{b})", L - sp.diff(expr, x, 2), x, a, b))
+            if self.structure in ("isotropic", "spectral"):
+                parts.append(prove_nonnegative(f"L - f'/x >= 0 on ({a},{b})", L - sp.diff(expr, x) / x, x, a, b))
+        return combine("lipschitz", f"grad K is L-Lipschitz with L = {L}", parts)
+
+    def isotropy(self) -> Fact:
+        if self.structure == "isotropic":
+            return Fact("isotropic", "K(G) = h(||G||_F)", "proved", "structure", "isotropic by construction")
+        return self._invariance_probe("isotropic", "K(G) = h(||G||_F)")
+
+    def left_invariance(self) -> Fact:
+        if self.structure in ("isotropic", "spectral"):
+            return Fact("left_invariant", "K(QG) = K(G) for orthogonal Q", "proved", "structure",
+                        f"{self.structure} K depends on G only through G^T G")
+        return self._invariance_probe("left_invariant", "K(QG) = K(G) for orthogonal Q")
+
+    def _invariance_probe(self, name: str, statement: str) -> Fact:
+        """Compare K at two points of equal Frobenius norm.
+
+        Entrywise: ``G = e1`` and its 45-degree rotation ``Q e1 = (e1 + e2)/sqrt 2`` (d x 1), a
+        counterexample to left invariance and isotropy.  Spectral: ``diag(1, 0)`` and
+        ``diag(1, 1)/sqrt 2`` (needs min(d, k) >= 2), a counterexample to isotropy only.
+        In both cases ``K = f(1) + f(0)`` against ``2 f(1/sqrt 2)``.
+        """
+        f = self.f
+        x = self.x
+        a = f.subs(x, 1) + f.subs(x, 0)
+        b = 2 * f.subs(x, 1 / sp.sqrt(2))
+        diff = sp.simplify(a - b)
+        if diff != 0 and sp.N(diff, 50) != 0:
+            if self.structure == "spectral":
+                pts = {"G": "[[1, 0], [0, 0]]", "G2": "[[1/sqrt(2), 0], [0, 1/sqrt(2)]]",
+                       "note": "equal Frobenius norms; needs min(d, k) >= 2"}
+                what = "K(diag(1,0)) - K(diag(1,1)/sqrt 2)"
+            else:
+                pts = {"G": "[[1], [0]]", "QG": "[[1/sqrt(2)], [1/sqrt(2)]]"}
+                what = "K(e1) - K(Q e1) for Q the 45-degree rotation"
+            return Fact(name, statement, "refuted", "symbolic", f"{what} = {sp.N(diff, 10)}",
+                        {**pts, "difference": str(sp.N(diff, 20))})
+        return Fact(name, statement, "unknown", "symbolic", "no counterexample at the probe point")
+
+    def facts(self) -> dict[str, Fact]:
+        return {"convex": self.convexity(), "grad_zero": self.gradient_at_zero(),
+                "lipschitz": self.lipschitz(), "isotropic": self.isotropy(),
+                "left_invariant": self.left_invariance()}
+
+
+def leading_minors_positive(H) -> tuple[bool, int | None]:
+    """Exact positive definiteness of a symmetric float64 matrix by Sylvester's criterion.
+
+    Fraction-free Gaussian elimination (Bareiss) on the exact integer matrix ``2^s H``: the
+    k-th pivot equals the k-th leading principal minor, so H is PD iff all pivots are > 0.
+    Written by hand (a dozen lines) because SymPy's LU pivots rows and flint is optional.
+    Returns ``(True, None)`` or ``(False, index of the first non-positive minor)``.
+    """
+    from fractions import Fraction
+    rows = [[Fraction(float(v)) for v in r] for r in H]
+    den = max((v.denominator for r in rows for v in r), default=1)
+    m = [[int(v * den) for v in r] for r in rows]
+    n = len(m)
+    prev = 1
+    for k in range(n):
+        if m[k][k] <= 0:
+            return False, k
+        for i in range(k + 1, n):
+            for j in range(k + 1, n):
+                m[i][j] = (m[i][j] * m[k][k] - m[i][k] * m[k][j]) // prev
+        prev = m[k][k]
+    return True, None
+
+
+@dataclass(frozen=True)
+class QuadraticK:
+    """``K = vec(G)^T H vec(G)/2`` with H symmetric (given as a float64 array)."""
+
+    H: object
+    structure: str = "quadratic"
+
+    def K_text(self) -> str:
+        return f"vec(G)^T H vec(G)/2, H {self.H.shape[0]}x{self.H.shape[1]}"
+
+    def facts(self) -> dict[str, Fact]:
+        import numpy as np
+        H = np.asarray(self.H)
+        pd, where = leading_minors_positive(H)
+        convex = Fact("convex", "H is positive definite", "proved" if pd else "refuted", "exact",
+                      "all leading principal minors > 0 (exact rational arithmetic)" if pd
+                      else f"leading principal minor {where + 1} <= 0",
+                      {} if pd else {"minor": where + 1})
+        m = H.shape[0]
+        iso = bool(np.all(H == H[0, 0] * np.eye(m)))
+        return {
+            "convex": convex,
+            "grad_zero": Fact("grad K(0) = 0", "H 0 = 0", "proved", "symbolic", "grad K is linear"),
+            "lipschitz": Fact("lipschitz", "grad K is L-Lipschitz with L = lambda_max(H)", "proved", "symbolic",
+                              "linear map, L = lambda_max(H)"),
+            "isotropic": Fact("isotropic", "H = cI", "proved" if iso else "refuted", "exact",
+                              "H is a multiple of I" if iso else "H is not a multiple of the identity"),
+        }

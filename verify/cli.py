@@ -1,0 +1,250 @@
+"""The ``dspgd-verify`` command line (DESIGN.md contract).
+
+Exit status: 0 every applicable claim verified; 1 some claim refuted; 3 inconclusive;
+2 bad input (one line on stderr, no traceback).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from fractions import Fraction
+
+import numpy as np
+
+from numeric.catalog import CATALOG, make_preconditioner
+from numeric.errors import InputError
+from numeric.losses import LOSSES, make_loss
+from numeric.params import parse_assignments, parse_number
+from numeric.precision import MAX_DPS, MIN_DPS
+from numeric.problem import Problem, load_problem, random_problem
+
+from .check import Settings, UserClaim, check_by_name
+from .norms import NORMS
+from .report import catalog_table, check_header, claims_table, refutation_notes
+from .runs import LearningRate
+from .verdict import DEFAULT_TOL
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 4
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(message)
+
+
+def _int_in(lo: int, hi: int, what: str):
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise InputError(f"{what}: expected an integer, got {text!r}") from None
+        if not lo <= v <= hi:
+            raise InputError(f"{what}: {v} outside [{lo}, {hi}]")
+        return v
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="dspgd-verify", description="Verify claims about dual space preconditioned gradient descent.")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    c = sub.add_parser("check", help="run DSPGD and judge the claims of the DSPGD paper")
+    c.add_argument("--preconditioner", choices=None, metavar="NAME",
+                   help=f"catalogue entry ({', '.join(CATALOG)}); default: all of them")
+    c.add_argument("--param", action="append", metavar="KEY=VALUE", help="preconditioner parameter, e.g. eps=0.001")
+    c.add_argument("--loss", default="square", metavar="NAME", help=f"loss ({'|'.join(LOSSES)}); a sum over entries")
+    c.add_argument("--loss-delta", metavar="DELTA", help="delta of the pseudo-Huber loss (default 1)")
+    c.add_argument("--n", type=_int_in(1, 10**6, "--n"), default=None)
+    c.add_argument("--d", type=_int_in(1, 10**7, "--d"), default=None)
+    c.add_argument("--k", type=_int_in(1, 10**6, "--k"), default=None)
+    c.add_argument("--seed", type=_int_in(0, 2**32 - 1, "--seed"), default=None)
+    c.add_argument("--w0", default="zero", metavar="zero|random")
+    c.add_argument("--problem", metavar="FILE.npz", help="arrays X, Y and optional W0 (and H for quadratic)")
+    c.add_argument("--lr", action="append", metavar="ETA", help="absolute learning rate (repeatable)")
+    c.add_argument("--lr-frac", action="append", metavar="F",
+                   help="eta = F * 2/(beta L sigma_max^2), F in (0, 1) (repeatable); default 0.45 and 0.9")
+    c.add_argument("--dps", type=_int_in(MIN_DPS, MAX_DPS, "--dps"), default=50, help="decimal digits (default 50)")
+    c.add_argument("--backend", default="mpmath", metavar="mpmath", help="arithmetic backend (mpmath)")
+    c.add_argument("--claim", action="append", metavar="CLAIM",
+                   help="extra claim: limit=gd, limit=minnorm:fro|l1|linf|spectral|nuclear|hinv, bound:c=V")
+    c.add_argument("--tol", default=DEFAULT_TOL, metavar="TOL", help="relative tolerance of equality claims (1e-20)")
+    c.add_argument("--max-iter", type=_int_in(1, 10**8, "--max-iter"), default=200_000)
+    c.add_argument("--timeout", metavar="SECONDS", help="time budget per run (seconds)")
+    c.add_argument("--solver", default="CLARABEL", metavar="NAME", help="cvxpy solver (CLARABEL)")
+    c.add_argument("--jobs", type=_int_in(1, 64, "--jobs"), default=None, help="parallel processes (headline run)")
+    c.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    k = sub.add_parser("catalog", help="list the preconditioner catalogue")
+    k.add_argument("--json", action="store_true")
+    return p
+
+
+# ----------------------------------------------------------------------------- parsing
+def parse_claim(text: str) -> UserClaim:
+    t = text.strip()
+    if t == "limit=gd":
+        return UserClaim(t, "limit", "fro")
+    if t.startswith("limit=minnorm:"):
+        name = t.split(":", 1)[1]
+        if name not in NORMS:
+            raise InputError(f"--claim {text!r}: unknown norm {name!r} (choose from {', '.join(NORMS)})")
+        return UserClaim(t, "limit", name)
+    if t.startswith("bound:c="):
+        v = parse_number(t.split("=", 1)[1], f"--claim {text!r}")
+        if v <= 0:
+            raise InputError(f"--claim {text!r}: the bound must be > 0")
+        return UserClaim(t, "bound", value=v)
+    raise InputError(f"--claim {text!r}: expected limit=gd, limit=minnorm:NORM or bound:c=NUMBER")
+
+
+def parse_lrs(args) -> tuple:
+    lrs = []
+    for s in args.lr or []:
+        v = parse_number(s, "--lr")
+        if v <= 0:
+            raise InputError(f"--lr must be > 0, got {s}")
+        lrs.append(LearningRate("abs", v))
+    for s in args.lr_frac or []:
+        v = parse_number(s, "--lr-frac")
+        if not 0 < v < 1:
+            raise InputError(f"--lr-frac must lie in (0, 1), got {s}")
+        lrs.append(LearningRate("frac", v))
+    return tuple(lrs)
+
+
+def make_problem(args) -> tuple[Problem, np.ndarray | None]:
+    delta = parse_number(args.loss_delta, "--loss-delta") if args.loss_delta is not None else None
+    loss = make_loss(args.loss, delta)
+    if args.problem:
+        if any(v is not None for v in (args.n, args.d, args.k, args.seed)):
+            raise InputError("--problem excludes --n/--d/--k/--seed")
+        prob = load_problem(args.problem, loss)
+        H = None
+        with np.load(args.problem, allow_pickle=False) as data:
+            if "H" in data.files:
+                H = np.array(data["H"])
+        return prob, H
+    n = args.n if args.n is not None else 6
+    d = args.d if args.d is not None else 24
+    k = args.k if args.k is not None else 2
+    return random_problem(n, d, k, seed=args.seed or 0, w0=args.w0, loss=loss), None
+
+
+def _check_worker(job):
+    problem, name, params, settings, H = job
+    return check_by_name(problem, name, params, settings, H).record
+
+
+def _exit_from_records(records: list[dict]) -> int:
+    kinds = {c["verdict"] for r in records for c in r["claims"]}
+    return 1 if "refuted" in kinds else 3 if "inconclusive" in kinds else 0
+
+
+def cmd_check(args) -> int:
+    if args.backend != "mpmath":
+        raise InputError(f"--backend {args.backend!r} is not available (this version has: mpmath)")
+    params = parse_assignments(args.param)
+    names = [args.preconditioner] if args.preconditioner else list(CATALOG)
+    if args.preconditioner and args.preconditioner not in CATALOG:
+        raise InputError(f"unknown preconditioner {args.preconditioner!r} (choose from {', '.join(CATALOG)})")
+    if params and not args.preconditioner:
+        raise InputError("--param needs --preconditioner")
+    claims = tuple(parse_claim(c) for c in args.claim or [])
+    if any(c.norm == "hinv" for c in claims) and names != ["quadratic"]:
+        raise InputError("--claim limit=minnorm:hinv needs --preconditioner quadratic")
+    tol = parse_number(args.tol, "--tol")
+    if not 0 < tol < 1:
+        raise InputError(f"--tol must lie in (0, 1), got {args.tol}")
+    timeout = None
+    if args.timeout is not None:
+        timeout = float(parse_number(args.timeout, "--timeout"))
+        if timeout <= 0:
+            raise InputError("--timeout must be > 0")
+    problem, H = make_problem(args)
+    lrs = parse_lrs(args)
+    settings = Settings(dps=args.dps, tol=args.tol, max_iter=args.max_iter, timeout=timeout,
+                        solver=args.solver, claims=claims, backend=args.backend, **({"lrs": lrs} if lrs else {}))
+    for name in names:  # validate parameters before any long computation
+        make_preconditioner(name, params, shape=(problem.d, problem.k), seed=problem.seed or 0, H=H)
+    jobs = [(problem, name, params, settings, H) for name in names]
+    workers = args.jobs or min(len(jobs), os.cpu_count() or 1, 2)
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            records = list(pool.map(_check_worker, jobs))
+    else:
+        records = [_check_worker(j) for j in jobs]
+    status = _exit_from_records(records)
+    if args.json:
+        if len(records) == 1:
+            print(json.dumps(records[0], indent=2))
+        else:
+            print(json.dumps({"tool": records[0]["tool"], "problem": records[0]["problem"],
+                              "settings": records[0]["settings"], "results": records,
+                              "exit_status": status}, indent=2))
+    else:
+        print(check_header(records))
+        print()
+        print(claims_table(records))
+        notes = refutation_notes(records)
+        if notes:
+            print("\nrefuted / inconclusive, with reasons:")
+            print(notes)
+        print(f"\nexit status {status} ({ {0: 'all applicable claims verified', 1: 'some claim refuted', 3: 'some claim inconclusive'}[status] })")
+    return status
+
+
+def cmd_catalog(args) -> int:
+    import mpmath
+    entries = []
+    ctx = mpmath.MPContext()
+    ctx.dps = 30
+    for name in CATALOG:
+        pre = make_preconditioner(name, {}, shape=(2, 1))
+        e = pre.describe()
+        e["L"] = ctx.nstr(pre.L(ctx), 15) if name != "quadratic" else "lambda_max(H)"
+        e["mu0"] = ctx.nstr(pre.mu(ctx, ctx.zero), 15) if name != "quadratic" else "lambda_min(H)"
+        if name == "quadratic":
+            e["params"] = {"kappa": "4 (random SPD H with eigenvalues in [1, kappa]; or H from --problem)"}
+        entries.append(e)
+    if args.json:
+        print(json.dumps({"catalog": entries}, indent=2))
+    else:
+        print(catalog_table(entries))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return EXIT_BAD_INPUT
+        if args.command == "check":
+            return cmd_check(args)
+        return cmd_catalog(args)
+    except InputError as exc:
+        msg = " ".join(str(exc).split())
+        print(f"dspgd-verify: error: {msg}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("dspgd-verify: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, not bad input: one line, full traceback on request
+        if os.environ.get("DSPGD_VERIFY_DEBUG"):
+            raise
+        print(f"dspgd-verify: internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
+              "(set DSPGD_VERIFY_DEBUG=1 for the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def entry_point() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry_point()
