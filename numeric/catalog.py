@@ -252,6 +252,9 @@ def quadratic(H: np.ndarray | None = None, shape: tuple[int, int] | None = None,
         params = {"kappa": kappa}
     else:
         params = {}
+    H = np.asarray(H)
+    if H.dtype.kind not in "fiu":
+        raise InputError(f"H must be a real numeric matrix, got dtype {H.dtype}")
     H = np.array(H, dtype=np.float64)
     if H.ndim != 2 or H.shape[0] != H.shape[1]:
         raise InputError(f"H must be a square matrix, got shape {H.shape}")

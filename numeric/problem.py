@@ -111,19 +111,38 @@ def random_problem(n: int, d: int, k: int, seed: int = 0, w0: str = "zero",
     return Problem(X, Y, W0, loss or make_loss("square"), seed=seed, source="random")
 
 
+def load_arrays(path: str, required: tuple[str, ...] = ("X", "Y"),
+                optional: tuple[str, ...] = ("W0",)) -> dict[str, np.ndarray]:
+    """Read named real arrays from an ``.npz`` archive (never unpickling anything)."""
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"cannot read problem file {path}: {first}") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise InputError(f"problem file {path} is not an .npz archive (save with numpy.savez)")
+    with data:
+        missing = set(required) - set(data.files)
+        if missing:
+            raise InputError(f"{path}: missing array(s) {sorted(missing)} (need {', '.join(required)}; "
+                             f"optional {', '.join(optional)})")
+        out = {}
+        for name in required + optional:
+            if name not in data.files:
+                continue
+            try:
+                a = np.array(data[name])
+            except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+                raise InputError(f"{path}: cannot read array {name}: {str(exc).splitlines()[0]}") from None
+            if a.dtype.kind not in "fiu":
+                raise InputError(f"{path}: {name} must be a real numeric array, got dtype {a.dtype}")
+            out[name] = a
+    return out
+
+
 def load_problem(path: str, loss: Loss | None = None) -> Problem:
     """Read ``X``, ``Y`` and optional ``W0`` from an ``.npz`` file (no pickles are loaded)."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            names = set(data.files)
-            missing = {"X", "Y"} - names
-            if missing:
-                raise InputError(f"{path}: missing array(s) {sorted(missing)} (need X, Y, optional W0)")
-            arrays = {name: np.array(data[name]) for name in ("X", "Y", "W0") if name in names}
-    except InputError:
-        raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise InputError(f"cannot read problem file {path}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    arrays = load_arrays(path)
     X, Y = arrays["X"], arrays["Y"]
     if Y.ndim == 1:
         Y = Y.reshape(-1, 1)
@@ -137,4 +156,4 @@ def load_problem(path: str, loss: Loss | None = None) -> Problem:
     return Problem(X, Y, W0, loss or make_loss("square"), seed=None, source=str(path))
 
 
-__all__ = ["Problem", "random_problem", "load_problem", "check_size", "LOSSES"]
+__all__ = ["Problem", "random_problem", "load_problem", "load_arrays", "check_size", "LOSSES"]

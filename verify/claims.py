@@ -107,7 +107,7 @@ def _equality_verdict(cid: str, ci: ClaimInputs, run: RunEvidence, target: Cols,
                       extra: dict | None = None) -> Verdict:
     d = _distance_to(ci, run, target)
     e = _rel_err(ci, run)
-    ev = {f"distance_to_{what}": _s(d, 6), "relative_error_bound": _s(e, 3),
+    ev = {f"distance_to_{what}": _s(d, 15), "relative_error_bound": _s(e, 3),
           "tolerance": _s(ci.tol, 3), "tail_certified": run.tail.certified, **_precision(run), **(extra or {})}
     if run.traj.stop_reason != "floor":
         return Verdict(cid, "inconclusive", f"run did not converge ({run.traj.stop_reason})", run.label, _s(e, 3), ev)
@@ -119,7 +119,7 @@ def isotropic_bias(ci: ClaimInputs, run: RunEvidence) -> Verdict:
     if not ci.isotropic:
         d = _distance_to(ci, run, ci.w_gd)
         return Verdict("isotropic_bias", "not_applicable", "K is not isotropic", run.label, None,
-                       {"distance_to_minnorm": _s(d, 6)})
+                       {"distance_to_minnorm": _s(d, 15)})
     return _equality_verdict("isotropic_bias", ci, run, ci.w_gd, "minnorm")
 
 
@@ -128,7 +128,7 @@ def row_space_bias(ci: ClaimInputs, run: RunEvidence) -> Verdict:
     if not ci.left_invariant:
         d = _distance_to(ci, run, ci.w_gd)
         return Verdict("row_space_bias", "not_applicable", "K is not left-orthogonally invariant", run.label, None,
-                       {"distance_to_minnorm": _s(d, 6), "max_null_space_drift": f"{drift:.3e}"})
+                       {"distance_to_minnorm": _s(d, 15), "max_null_space_drift": f"{drift:.3e}"})
     v = _equality_verdict("row_space_bias", ci, run, ci.w_gd, "minnorm",
                           {"max_null_space_drift": f"{drift:.3e}",
                            "drift_checkpoints": len(run.traj.drift_checkpoints)})
@@ -170,7 +170,7 @@ def c_bounds(ci: ClaimInputs, run: RunEvidence) -> dict:
         out["general sqrt(1 + tau^2 Lambda^2) (C4)"] = ctx.sqrt(1 + tau**2 * lam**2)
     if p.n == 1 and p.k == 1 and kappa is not None and smooth:
         x2 = ctx.fsum(v * v for v in ci.xph.X_rows[0])
-        if ctx.mpf(run.eta) <= 1 / (ci.pre.L(ctx) * x2):
+        if to_mpf(ctx, run.eta) <= 1 / (ci.pre.L(ctx) * x2):
             out["single sample (kappa+1)/(2 sqrt kappa) (C2)"] = (kappa + 1) / (2 * ctx.sqrt(kappa))
             if ci.pre.structure == "entrywise":
                 out["entrywise single sample sqrt(d) (C3)"] = ctx.sqrt(p.d)
@@ -188,7 +188,7 @@ def general_bound(ci: ClaimInputs, run: RunEvidence) -> Verdict:
     e = _rel_err(ci, run)
     kappa, rho = kappa_on_ball(ci, run)
     bounds = c_bounds(ci, run)
-    ev = {"c_empirical": _s(c, 12), "c_bounds": {k: _s(v, 8) for k, v in bounds.items()},
+    ev = {"c_empirical": _s(c, 15), "c_bounds": {k: _s(v, 8) for k, v in bounds.items()},
           "kappa_visited": _s(kappa, 6) if kappa is not None else "inf", "rho_visited": _s(rho, 6),
           "conjectured_bound": _s((kappa + 1) / (2 * ctx.sqrt(kappa)), 8) if kappa is not None else "inf",
           "relative_error_bound": _s(e, 3), **_precision(run)}
@@ -214,7 +214,7 @@ def general_bound(ci: ClaimInputs, run: RunEvidence) -> Verdict:
 def user_bound(ci: ClaimInputs, run: RunEvidence, value: Fraction, text: str) -> Verdict:
     c = c_empirical(ci, run)
     e = _rel_err(ci, run)
-    ev = {"c_empirical": _s(c, 12), "claimed_bound": text.split("=", 1)[1], **_precision(run)}
+    ev = {"c_empirical": _s(c, 15), "claimed_bound": text.split("=", 1)[1], **_precision(run)}
     if run.traj.stop_reason != "floor" or e is None:
         return Verdict(f"claim:{text}", "inconclusive", "run did not converge with a tail bound", run.label, _s(e, 3), ev)
     verdict, why = decide_upper(c, to_mpf(ci.xph.ctx, value), e)
@@ -235,7 +235,7 @@ def lr_dependence(ci: ClaimInputs) -> Verdict:
     d = fro_norm(ctx, sub(best[0].W, best[1].W)) / ci.scale
     e = (best[0].error_abs + best[1].error_abs) / ci.scale
     verdict, why = decide_difference(d, e, ci.tol)
-    ev = {"max_pairwise_distance": _s(d, 6), "between": [best[0].label, best[1].label],
+    ev = {"max_pairwise_distance": _s(d, 15), "between": [best[0].label, best[1].label],
           "summed_error_bound": _s(e, 3), "tolerance": _s(ci.tol, 3), "lrs": [r.label for r in ci.runs]}
     return Verdict("lr_dependence", verdict, f"limits differ by {_s(d, 3)} (relative): {why}", None, _s(e, 3), ev)
 
@@ -276,7 +276,7 @@ def limit_claim(ci: ClaimInputs, run: RunEvidence, norm_name: str, text: str,
     v = norm(ctx, norm_name, sub(run.W, ci.xph.W0))
     e_v = run.error_abs * fro_equivalence(norm_name, p.d, p.k)
     scale_v = max(cert.upper, ctx.mpf(10) ** (-ctx.dps))
-    ev = {**base, "limit_norm": _s(v, 12), "certified_lower": _s(cert.lower, 12), "certified_upper": _s(cert.upper, 12),
+    ev = {**base, "limit_norm": _s(v, 15), "certified_lower": _s(cert.lower, 12), "certified_upper": _s(cert.upper, 12),
           "bracket_width": _s(cert.upper - cert.lower, 3), "norm_error_bound": _s(e_v, 3),
           "distance_to_solver_point": _s(fro_norm(ctx, sub(run.W, cert.W)) / ci.scale, 6), **_precision(run)}
     gap = v - cert.upper

@@ -19,7 +19,7 @@ from numeric.errors import InputError
 from numeric.losses import LOSSES, make_loss
 from numeric.params import parse_assignments, parse_number
 from numeric.precision import MAX_DPS, MIN_DPS
-from numeric.problem import Problem, load_problem, random_problem
+from numeric.problem import Problem, load_arrays, load_problem, random_problem
 
 from .check import Settings, UserClaim, check_by_name
 from .norms import NORMS
@@ -39,14 +39,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _int_in(lo: int, hi: int, what: str):
+    """argparse type: an integer in ``[lo, hi]`` (ArgumentTypeError keeps the message)."""
     def parse(text: str) -> int:
         try:
             v = int(text)
         except ValueError:
-            raise InputError(f"{what}: expected an integer, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
         if not lo <= v <= hi:
-            raise InputError(f"{what}: {v} outside [{lo}, {hi}]")
+            raise argparse.ArgumentTypeError(f"{v} outside [{lo}, {hi}]")
         return v
+    parse.__name__ = what
     return parse
 
 
@@ -123,10 +125,7 @@ def make_problem(args) -> tuple[Problem, np.ndarray | None]:
         if any(v is not None for v in (args.n, args.d, args.k, args.seed)):
             raise InputError("--problem excludes --n/--d/--k/--seed")
         prob = load_problem(args.problem, loss)
-        H = None
-        with np.load(args.problem, allow_pickle=False) as data:
-            if "H" in data.files:
-                H = np.array(data["H"])
+        H = load_arrays(args.problem, required=(), optional=("H",)).get("H")
         return prob, H
     n = args.n if args.n is not None else 6
     d = args.d if args.d is not None else 24
@@ -164,6 +163,10 @@ def cmd_check(args) -> int:
         timeout = float(parse_number(args.timeout, "--timeout"))
         if timeout <= 0:
             raise InputError("--timeout must be > 0")
+    import cvxpy
+    if args.solver not in cvxpy.installed_solvers():
+        raise InputError(f"--solver {args.solver!r} is not an installed cvxpy solver "
+                         f"(installed: {', '.join(cvxpy.installed_solvers())})")
     problem, H = make_problem(args)
     lrs = parse_lrs(args)
     settings = Settings(dps=args.dps, tol=args.tol, max_iter=args.max_iter, timeout=timeout,

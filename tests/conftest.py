@@ -1,0 +1,15 @@
+"""Shared fixtures and the hypothesis profiles (CI: no deadline, derandomized)."""
+from __future__ import annotations
+
+import os
+import sys
+
+from hypothesis import HealthCheck, settings
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+settings.register_profile("ci", deadline=None, derandomize=True, max_examples=12,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("campaign", deadline=None, derandomize=False, max_examples=2000,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
