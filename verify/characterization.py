@@ -21,6 +21,7 @@ The certified bracket ``[lower, upper]`` contains the optimal value whatever the
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -120,7 +121,9 @@ def solve_min_norm(xp: ExactProblem, name: str, solver: str = DEFAULT_SOLVER,
         return MinNormCertificate(name, False, f"solver {solver} is not installed", solver=solver,
                                   status="solver_missing", seconds=time.perf_counter() - t0)
     try:
-        prob.solve(solver=solver, **(solver_options or {}))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            prob.solve(solver=solver, **(solver_options or {}))
         status = prob.status
     except cp.error.SolverError as exc:
         return MinNormCertificate(name, False, f"solver error: {str(exc).splitlines()[0]}", solver=solver,
@@ -143,7 +146,8 @@ def solve_min_norm(xp: ExactProblem, name: str, solver: str = DEFAULT_SOLVER,
         name, True, "cvxpy point polished onto XW = Y; dual bound by weak duality", Wp, lower, upper,
         kkt_residual=upper - lower, feasibility_residual=feas, solver=solver, status=status,
         seconds=time.perf_counter() - t0,
-        evidence={"solver_value": repr(float(prob.value)), "polish_correction_fro": float(fro_norm(ctx, correction))})
+        evidence={"solver_value": repr(float(prob.value)), "polish_correction_fro": float(fro_norm(ctx, correction)),
+                  "solver_warnings": [str(w.message) for w in caught]})
 
 
 def characterize(xp: ExactProblem, name: str, pre: Preconditioner | None = None,
