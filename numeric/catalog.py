@@ -55,6 +55,22 @@ def _const(value: Fraction) -> Callable:
     return lambda ctx: to_mpf(ctx, value)
 
 
+def _huber(ctx, r, c):
+    """``Huber_c(r) = r^2/2`` for ``|r| <= c``, ``c |r| - c^2/2`` beyond."""
+    r = abs(r)
+    return r * r / 2 if r <= c else c * r - c * c / 2
+
+
+def _huber_mu(c: Fraction) -> Callable:
+    """``mu(rho) = 1`` on the ball ``rho <= c`` where Huber is quadratic, ``0`` beyond."""
+    return lambda ctx, rho: ctx.one if rho <= to_mpf(ctx, c) else ctx.zero
+
+
+def _log_barrier_mu(eps: Fraction) -> Callable:
+    """``mu(rho) = eps/(rho + eps)^2``: the smallest second derivative of ``s - eps log(1 + s/eps)`` on ``[0, rho]``."""
+    return lambda ctx, rho: to_mpf(ctx, eps) / (rho + to_mpf(ctx, eps)) ** 2
+
+
 # ----------------------------------------------------------------------------- isotropic
 def gd(**_: object) -> Preconditioner:
     """Gradient descent: ``K = ||G||^2/2``, ``grad K = G``, ``L = mu = 1``."""
@@ -84,7 +100,7 @@ def ngd(eps: Fraction = Fraction(1, 10), **_: object) -> Preconditioner:
 
     return Preconditioner(
         "ngd", {"eps": e}, "isotropic", grad=grad, value=value,
-        L=_const(1 / e), mu=lambda ctx, rho: to_mpf(ctx, e) / (rho + to_mpf(ctx, e)) ** 2,
+        L=_const(1 / e), mu=_log_barrier_mu(e),
         natural_norm="fro", isotropic=True, left_invariant=True,
         formula=f"h(||G||), h(r) = r - {_fs(e)} log(1 + r/{_fs(e)})", grad_formula=f"G/(||G|| + {_fs(e)})")
 
@@ -105,12 +121,11 @@ def clip(c: Fraction = Fraction(1), **_: object) -> Preconditioner:
         return [[s * x for x in col] for col in g]
 
     def value(ctx, g):
-        r, cm = fro_norm(ctx, g), to_mpf(ctx, cc)
-        return r * r / 2 if r <= cm else cm * r - cm * cm / 2
+        return _huber(ctx, fro_norm(ctx, g), to_mpf(ctx, cc))
 
     return Preconditioner(
         "clip", {"c": cc}, "isotropic", grad=grad, value=value, L=_const(Fraction(1)),
-        mu=lambda ctx, rho: ctx.one if rho <= to_mpf(ctx, cc) else ctx.zero,
+        mu=_huber_mu(cc),
         natural_norm="fro", isotropic=True, left_invariant=True,
         formula=f"Huber_{_fs(cc)}(||G||)", grad_formula=f"min(1, {_fs(cc)}/||G||) G")
 
@@ -134,7 +149,7 @@ def adam(eps: Fraction = Fraction(1, 10), **_: object) -> Preconditioner:
 
     return Preconditioner(
         "adam", {"eps": e}, "entrywise", grad=grad, value=value, L=_const(1 / e),
-        mu=lambda ctx, rho: to_mpf(ctx, e) / (rho + to_mpf(ctx, e)) ** 2,
+        mu=_log_barrier_mu(e),
         natural_norm="max", isotropic=False, left_invariant=False,
         formula=f"sum |g| - {_fs(e)} log(1 + |g|/{_fs(e)})", grad_formula=f"G/(|G| + {_fs(e)})")
 
@@ -171,11 +186,11 @@ def clipv(c: Fraction = Fraction(1, 2), **_: object) -> Preconditioner:
 
     def value(ctx, g):
         cm = to_mpf(ctx, cc)
-        return ctx.fsum(x * x / 2 if abs(x) <= cm else cm * abs(x) - cm * cm / 2 for col in g for x in col)
+        return ctx.fsum(_huber(ctx, x, cm) for col in g for x in col)
 
     return Preconditioner(
         "clipv", {"c": cc}, "entrywise", grad=grad, value=value, L=_const(Fraction(1)),
-        mu=lambda ctx, rho: ctx.one if rho <= to_mpf(ctx, cc) else ctx.zero,
+        mu=_huber_mu(cc),
         natural_norm="max", isotropic=False, left_invariant=False,
         formula=f"sum Huber_{_fs(cc)}(g)", grad_formula=f"clamp(G, -{_fs(cc)}, {_fs(cc)})")
 
@@ -215,7 +230,7 @@ def muon(eps: Fraction = Fraction(1, 10), **_: object) -> Preconditioner:
 
     return Preconditioner(
         "muon", {"eps": e}, "spectral", grad=grad, value=value, L=_const(1 / e),
-        mu=lambda ctx, rho: to_mpf(ctx, e) / (rho + to_mpf(ctx, e)) ** 2,
+        mu=_log_barrier_mu(e),
         natural_norm="spectral", isotropic=False, left_invariant=True,
         formula=f"sum_i phi(sigma_i), phi(s) = s - {_fs(e)} log(1 + s/{_fs(e)})",
         grad_formula=f"U diag(sigma/(sigma + {_fs(e)})) V^T")

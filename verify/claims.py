@@ -71,7 +71,8 @@ def convergence(ci: ClaimInputs, run: RunEvidence) -> Verdict:
           "residual_floor": _s(tr.residual_floor, 3), **run.tail.describe(), **_precision(run),
           "loss_nonincreasing": tr.monotone_loss, "seconds": round(tr.seconds, 3),
           "residual_history": _history(tr.residual_history)}
-    eb = _s(run.error_abs, 3)
+    eb = _s(_rel_err(ci, run), 3)
+    ev["absolute_error_bound"] = _s(run.error_abs, 3)
     if tr.stop_reason == "diverged":
         return Verdict("convergence", "refuted", f"residual diverged to {tr.residual_norm:.3g} after "
                        f"{tr.iterations} steps (counterexample: this learning rate)", run.label, eb, ev)
@@ -268,6 +269,7 @@ def limit_claim(ci: ClaimInputs, run: RunEvidence, norm_name: str, text: str,
             "feasibility_residual": _s(cert.feasibility_residual, 3), "solver_seconds": round(cert.seconds, 3)}
     if norm_name in ("fro", "hinv"):
         base["kkt_residual"] = _s(cert.kkt_residual, 3)
+        base.update(cert.evidence)
         return _equality_verdict(cid, ci, run, cert.W, f"minnorm_{norm_name}", base)
     e = _rel_err(ci, run)
     if run.traj.stop_reason != "floor" or e is None:
