@@ -25,7 +25,7 @@ from .check import Settings, UserClaim, check_by_name
 from .norms import NORMS
 from .report import catalog_table, check_header, claims_table, refutation_notes
 from .runs import LearningRate
-from .verdict import DEFAULT_TOL
+from .verdict import DEFAULT_TOL, exit_status
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 4
@@ -139,8 +139,7 @@ def _check_worker(job):
 
 
 def _exit_from_records(records: list[dict]) -> int:
-    kinds = {c["verdict"] for r in records for c in r["claims"]}
-    return 1 if "refuted" in kinds else 3 if "inconclusive" in kinds else 0
+    return exit_status([c for r in records for c in r["claims"]])
 
 
 def cmd_check(args) -> int:

@@ -82,9 +82,12 @@ def decide_upper(a, b, e) -> tuple[str, str]:
     return "inconclusive", "margin within the error bound"
 
 
-def exit_status(verdicts: list[Verdict]) -> int:
-    """0 all applicable verified; 1 some refuted; 3 some inconclusive (none refuted)."""
-    kinds = {v.verdict for v in verdicts}
+def exit_status(verdicts: list) -> int:
+    """0 all applicable verified; 1 some refuted; 3 some inconclusive (none refuted).
+
+    Accepts :class:`Verdict` objects or their JSON records.
+    """
+    kinds = {v["verdict"] if isinstance(v, dict) else v.verdict for v in verdicts}
     if "refuted" in kinds:
         return 1
     if "inconclusive" in kinds:
