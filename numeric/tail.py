@@ -52,8 +52,8 @@ def tail_bound(xp: ExactProblem, pre: Preconditioner, traj: Trajectory) -> TailB
         return TailBound(None, False, None, None, None, f"no tail: run {traj.stop_reason}")
     rT = fro_norm(ctx, traj.R)
     smax, smin = xp.sigma_max, xp.sigma_min
-    L = pre.L(ctx)
     rho = smax * rT
+    L = pre.smoothness(ctx, rho)
     mu = pre.mu(ctx, rho)
     eta = traj.eta
     q = max(abs(1 - eta * mu * smin**2), abs(1 - eta * L * smax**2))

@@ -40,56 +40,128 @@ def pieces(f: sp.Expr, x: sp.Symbol) -> list[tuple[sp.Expr, object, object]]:
 
 @dataclass(frozen=True)
 class ProfileK:
-    """K built from a one-variable profile ``f(x)``, ``x >= 0``, with a given structure."""
+    """K built from a one-variable profile ``f(x)``, ``x >= 0``, with a given structure.
+
+    For an entrywise K whose scalar function ``k`` is not even, ``f`` is ``k`` on ``x >= 0``
+    and ``f_neg(x) = k(-x)`` describes the negative half-line; every obligation is then
+    proved on both sides (``k'(0-) = k'(0+) = 0`` makes the two halves join C^1).
+    ``L`` is the candidate smoothness constant; :meth:`derive_L` proposes one when absent.
+    """
 
     structure: str
     f: sp.Expr
     x: sp.Symbol
     L: sp.Expr | None = None
     params: dict = field(default_factory=dict)
+    f_neg: sp.Expr | None = None
+    source: str = ""
 
     def K_text(self) -> str:
+        if self.source:
+            return self.source
         body = str(self.f)
         return {"entrywise": f"sum_ij f(|g_ij|), f(x) = {body}",
                 "isotropic": f"f(||G||_F), f(x) = {body}",
                 "spectral": f"sum_i f(sigma_i(G)), f(x) = {body}"}[self.structure]
 
-    def _pieces(self):
-        return pieces(self.f, self.x)
+    def sides(self) -> list[tuple[str, sp.Expr]]:
+        """``[("x >= 0", f)]`` plus ``("x <= 0", k(-x))`` for a non-even entrywise k."""
+        out = [("positive side", self.f)]
+        if self.f_neg is not None:
+            out.append(("negative side (k(-x))", self.f_neg))
+        return out
+
+    def _pieces(self, f=None):
+        return pieces(self.f if f is None else f, self.x)
+
+    def second_derivatives(self) -> list[sp.Expr]:
+        """``f''`` of each side: its infimum on ``[0, rho]`` bounds mu(rho) and its supremum L."""
+        return [sp.diff(f, self.x, 2) for _, f in self.sides()]
+
+    def hessian_eigenvalues(self) -> dict[str, str]:
+        """The Hessian eigenvalue expressions of SPEC 2, in terms of the profile."""
+        x = self.x
+        f1, f2 = sp.diff(self.f, x), sp.diff(self.f, x, 2)
+        if self.structure == "entrywise":
+            return {"k''(g_ij) (g_ij >= 0)": str(sp.simplify(f2))}
+        q = sp.simplify(f1 / x)
+        if self.structure == "isotropic":
+            return {"h''(r) (multiplicity 1)": str(sp.simplify(f2)), "h'(r)/r (multiplicity dk - 1)": str(q)}
+        return {"phi''(s_i)": str(sp.simplify(f2)), "phi'(s_i)/s_i": str(q),
+                "(phi'(s_i) - phi'(s_j))/(s_i - s_j)": "divided difference of phi'",
+                "(phi'(s_i) + phi'(s_j))/(s_i + s_j)": "between phi'(s_i)/s_i and phi'(s_j)/s_j"}
 
     def convexity(self) -> Fact:
         x = self.x
         parts = []
-        ps = self._pieces()
-        for i, (expr, a, b) in enumerate(ps):
-            parts.append(prove_nonnegative(f"f''>=0 on ({a},{b})", sp.diff(expr, x, 2), x, a, b))
-        for (e1, _, b1), (e2, a2, _) in zip(ps, ps[1:]):
-            d1 = sp.limit(sp.diff(e1, x), x, b1, "-")
-            d2 = sp.limit(sp.diff(e2, x), x, a2, "+")
-            same = sp.simplify(d1 - d2) == 0
-            parts.append(Fact(f"f' continuous at {b1}", f"f'({b1}-) = f'({b1}+)",
-                              "proved" if same else "refuted", "symbolic", f"{d1} vs {d2}",
-                              {} if same else {str(x): str(b1), "left": str(d1), "right": str(d2)}))
+        for side, f in self.sides():
+            ps = self._pieces(f)
+            for expr, a, b in ps:
+                parts.append(prove_nonnegative(f"f''>=0 on ({a},{b}), {side}", sp.diff(expr, x, 2), x, a, b))
+            for (e1, _, b1), (e2, a2, _) in zip(ps, ps[1:]):
+                d1 = sp.limit(sp.diff(e1, x), x, b1, "-")
+                d2 = sp.limit(sp.diff(e2, x), x, a2, "+")
+                same = sp.simplify(d1 - d2) == 0
+                parts.append(Fact(f"f' continuous at {b1}", f"f'({b1}-) = f'({b1}+)",
+                                  "proved" if same else "refuted", "symbolic", f"{d1} vs {d2}",
+                                  {} if same else {str(x): str(b1), "left": str(d1), "right": str(d2)}))
         parts.append(self.gradient_at_zero())
-        what = {"entrywise": "sum_ij f(|g_ij|)", "isotropic": "f(||G||_F)", "spectral": "sum_i f(sigma_i(G)) (Lewis)"}
+        what = {"entrywise": "sum_ij k(g_ij)", "isotropic": "h(||G||_F), h convex nondecreasing",
+                "spectral": "sum_i phi(sigma_i(G)) (Lewis)"}
         return combine("convex", f"K = {what[self.structure]} is convex and C^1", parts)
 
     def gradient_at_zero(self) -> Fact:
-        expr, a, _ = self._pieces()[0]
-        fact = prove_zero_limit("grad K(0) = 0", sp.diff(expr, self.x), self.x, a)
-        return Fact("grad K(0) = 0", "grad K(0) = 0, i.e. f'(0+) = 0", fact.status, fact.method,
-                    fact.detail, fact.counterexample)
+        facts = []
+        for side, f in self.sides():
+            expr, a, _ = self._pieces(f)[0]
+            facts.append(prove_zero_limit(f"f'(0+) = 0, {side}", sp.diff(expr, self.x), self.x, a))
+        fact = combine("grad K(0) = 0", "grad K(0) = 0", facts)
+        return Fact("grad K(0) = 0", "grad K(0) = 0, i.e. f'(0+) = 0", fact.status,
+                    "symbolic", fact.detail, fact.counterexample)
+
+    def derive_L(self) -> sp.Expr | None:
+        """A candidate global L: ``sup f''`` taken at 0 when ``f''`` is largest there, or a
+        finite limit at infinity; ``None`` when ``f''`` is unbounded (locally Lipschitz only)."""
+        x = self.x
+        cands = []
+        for f2 in self.second_derivatives():
+            ps = self._pieces(f2)
+            try:
+                at0 = sp.limit(ps[0][0], x, ps[0][1], "+")
+                at_inf = sp.limit(ps[-1][0], x, sp.oo)
+            except (NotImplementedError, ValueError):
+                return None
+            if at_inf in (sp.oo, -sp.oo) or not at0.is_finite:
+                return None
+            cands += [c for c in (at0, at_inf) if c.is_finite]
+        if not cands:
+            return None
+        best = max(cands, key=lambda c: float(c))
+        return sp.nsimplify(best) if best.is_number else None
 
     def lipschitz(self) -> Fact:
-        if self.L is None:
-            return Fact("lipschitz", "grad K is L-Lipschitz", "unknown", "symbolic", "no candidate L given")
-        x, L = self.x, self.L
+        L = self.L if self.L is not None else self.derive_L()
+        if L is None:
+            return Fact("lipschitz", "grad K is globally Lipschitz", "unknown", "symbolic",
+                        "no finite candidate L (f'' unbounded or undecided): locally Lipschitz at best; "
+                        "L is then taken on the ball the iterates visit")
+        x = self.x
         parts = []
-        for expr, a, b in self._pieces():
-            parts.append(prove_nonnegative(f"L - f'' >= 0 on ({a},{b})", L - sp.diff(expr, x, 2), x, a, b))
-            if self.structure in ("isotropic", "spectral"):
-                parts.append(prove_nonnegative(f"L - f'/x >= 0 on ({a},{b})", L - sp.diff(expr, x) / x, x, a, b))
-        return combine("lipschitz", f"grad K is L-Lipschitz with L = {L}", parts)
+        for side, f in self.sides():
+            for expr, a, b in self._pieces(f):
+                parts.append(prove_nonnegative(f"L - f'' >= 0 on ({a},{b}), {side}", L - sp.diff(expr, x, 2), x, a, b))
+        fact = combine("lipschitz", f"grad K is L-Lipschitz with L = {L}", parts)
+        if fact.status == "refuted" and self.L is None:  # only our own candidate failed
+            return Fact("lipschitz", "grad K is globally Lipschitz", "unknown", "symbolic",
+                        f"candidate L = {L} fails ({fact.detail}); sup f'' not found")
+        return fact
+
+    def smoothness_constant(self) -> sp.Expr | None:
+        """The proved global L, or ``None`` (then only local constants on balls are used)."""
+        L = self.L if self.L is not None else self.derive_L()
+        if L is None:
+            return None
+        return L if self.lipschitz().status == "proved" else None
 
     def isotropy(self) -> Fact:
         if self.structure == "isotropic":

@@ -20,6 +20,7 @@ from numeric.precision import working_precision
 from numeric.preconditioner import Preconditioner, _fraction_str
 from numeric.problem import Problem
 from symbolic.catalog import symbolic_k
+from symbolic.facts import Fact
 
 from . import claims as C
 from .characterization import characterize
@@ -64,7 +65,29 @@ class CheckResult:
 
 
 def _facts(pre: Preconditioner) -> dict:
-    return symbolic_k(pre.name, dict(pre.params), pre.extra.get("H")).facts()
+    """The symbolic facts of K: the catalogue's SymPy description, or the user's K."""
+    if "symbolic" in pre.extra:
+        facts = dict(pre.extra.get("facts") or pre.extra["symbolic"].facts())
+    else:
+        facts = symbolic_k(pre.name, dict(pre.params), pre.extra.get("H")).facts()
+    return facts
+
+
+def local_lipschitz(xp: ExactProblem, pre: Preconditioner) -> Fact | None:
+    """For K with no proved global L: certify ``grad K`` Lipschitz on the natural ball of radius
+    ``rho0`` holding the sublevel set ``{K(G) <= K(G0)}``, which the iterates never leave when
+    ``K(grad L(W_t))`` decreases (SPEC 3.1 and J5), by interval arithmetic on ``f''``."""
+    ctx = xp.ctx
+    if pre.L_ball is None or pre.sublevel_radius is None:
+        return None
+    G0 = xp.XT(xp.problem.loss.gradient(ctx, xp.residual(xp.W0)))
+    rho0 = pre.sublevel_radius(ctx, G0)
+    L = pre.L_ball(ctx, rho0)
+    if not ctx.isfinite(L):
+        return None
+    return Fact("lipschitz", f"grad K is L-Lipschitz on the ball of radius rho0 = {dec(rho0, 8)} holding the "
+                f"sublevel set of K(G0)", "proved", "interval",
+                f"L = {dec(L, 10)} (interval arithmetic on f'' over [0, rho0]); not globally Lipschitz")
 
 
 def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckResult:
@@ -72,12 +95,18 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
     t0 = time.perf_counter()
     facts = _facts(pre)
     p = problem
-    isotropic = pre.isotropic or (pre.structure == "spectral" and min(p.d, p.k) == 1)
-    left_inv = pre.left_invariant
+    proved = lambda key: key in facts and facts[key].status == "proved"  # noqa: E731
+    isotropic = pre.isotropic or (pre.structure == "spectral" and min(p.d, p.k) == 1) or \
+        (pre.structure == "general" and proved("isotropic"))
+    left_inv = pre.left_invariant or (pre.structure == "general" and proved("left_invariant"))
     dps = settings.dps
     with working_precision(dps) as ctx, working_precision(dps + settings.rerun_extra_digits) as hctx:
         xp = ExactProblem.build(ctx, p)
         xph = ExactProblem.build(hctx, p)
+        if facts.get("lipschitz") is not None and facts["lipschitz"].status != "proved":
+            local = local_lipschitz(xph, pre)
+            if local is not None:
+                facts["lipschitz"] = local
         runs = [run_at(lr, pre, xp, xph, settings.max_iter, settings.timeout) for lr in settings.lrs]
         w_gd = xph.w_gd()
         scale = fro_norm(hctx, sub(w_gd, xph.W0))
@@ -119,6 +148,23 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
             "seconds": round(time.perf_counter() - t0, 3),
         }
     return CheckResult(record, verdicts)
+
+
+def stopped(problem: Problem, description: dict, facts: dict, settings: Settings) -> CheckResult:
+    """The record of a K that failed its assumptions: no iteration is run (exit status 1)."""
+    verdict = C.assumptions_from_facts(facts)
+    record = {
+        "tool": {"name": "dspgd-verify", "version": _version()},
+        "preconditioner": {**description, "facts": {k: f.status for k, f in facts.items()},
+                           "convex": facts["convex"].status if "convex" in facts else "unknown"},
+        "problem": problem.describe(),
+        "settings": {"dps": settings.dps, "backend": settings.backend, "lrs": [], "lr_fractions": [],
+                     "tolerance": settings.tol, "loss_convention": "sum over entries"},
+        "stopped": "assumptions refuted before any iteration: " + verdict.reason,
+        "claims": [verdict.to_json()],
+        "seconds": 0.0,
+    }
+    return CheckResult(record, [verdict])
 
 
 def check_by_name(problem: Problem, name: str, params: dict, settings: Settings, H=None) -> CheckResult:

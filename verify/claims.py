@@ -145,9 +145,9 @@ def kappa_on_ball(ci: ClaimInputs, run: RunEvidence):
     """``kappa = L/mu(rho)`` on the ball holding every visited gradient (natural norm)."""
     ctx = ci.xph.ctx
     rho = max(ctx.mpf(run.traj.max_grad_natural), ci.xph.sigma_max * fro_norm(ctx, ci.xph.residual(run.W)))
-    L = ci.pre.L(ctx)
+    L = ci.pre.smoothness(ctx, rho)
     mu = ci.pre.mu(ctx, rho)
-    return (L / mu if mu > 0 else None), rho
+    return (L / mu if mu > 0 and ctx.isfinite(L) else None), rho
 
 
 def c_bounds(ci: ClaimInputs, run: RunEvidence) -> dict:
@@ -171,7 +171,7 @@ def c_bounds(ci: ClaimInputs, run: RunEvidence) -> dict:
         out["general sqrt(1 + tau^2 Lambda^2) (C4)"] = ctx.sqrt(1 + tau**2 * lam**2)
     if p.n == 1 and p.k == 1 and kappa is not None and smooth:
         x2 = ctx.fsum(v * v for v in ci.xph.X_rows[0])
-        if to_mpf(ctx, run.eta) <= 1 / (ci.pre.L(ctx) * x2):
+        if to_mpf(ctx, run.eta) <= 1 / (ci.pre.smoothness(ctx, rho) * x2):
             out["single sample (kappa+1)/(2 sqrt kappa) (C2)"] = (kappa + 1) / (2 * ctx.sqrt(kappa))
             if ci.pre.structure == "entrywise":
                 out["entrywise single sample sqrt(d) (C3)"] = ctx.sqrt(p.d)
@@ -243,16 +243,20 @@ def lr_dependence(ci: ClaimInputs) -> Verdict:
 
 # ----------------------------------------------------------------------------- assumptions
 def assumptions(ci: ClaimInputs) -> Verdict:
-    keys = ("convex", "grad_zero", "lipschitz")
-    facts = {k: ci.facts[k] for k in keys}
-    ev = {k: f.to_json() for k, f in facts.items()}
-    bad = [f for f in facts.values() if f.status == "refuted"]
+    return assumptions_from_facts(ci.facts)
+
+
+def assumptions_from_facts(facts: dict) -> Verdict:
+    """``assumptions``: K convex and C^1, ``grad K(0) = 0``, ``grad K`` Lipschitz (globally, or
+    certified on the ball the iterates visit), and for update maps U = grad K (integrable)."""
+    keys = [k for k in ("integrable", "convex", "grad_zero", "lipschitz") if k in facts]
+    ev = {k: facts[k].to_json() for k in keys}
+    bad = [facts[k] for k in keys if facts[k].status == "refuted"]
     if bad:
         return Verdict("assumptions", "refuted", f"{bad[0].name} fails: {bad[0].detail}", None, "exact", ev)
-    if all(f.status == "proved" for f in facts.values()):
-        return Verdict("assumptions", "verified", "convexity, grad K(0) = 0 and Lipschitz grad K proved symbolically",
-                       None, "exact", ev)
-    unknown = [f.name for f in facts.values() if f.status == "unknown"]
+    if all(facts[k].status == "proved" for k in keys):
+        return Verdict("assumptions", "verified", "proved: " + ", ".join(keys), None, "exact", ev)
+    unknown = [facts[k].name for k in keys if facts[k].status == "unknown"]
     return Verdict("assumptions", "inconclusive", f"not proved: {', '.join(unknown)}", None, "exact", ev)
 
 

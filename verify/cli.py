@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
@@ -21,7 +22,8 @@ from numeric.params import parse_assignments, parse_number
 from numeric.precision import MAX_DPS, MIN_DPS
 from numeric.problem import Problem, load_arrays, load_problem, random_problem
 
-from .check import Settings, UserClaim, check_by_name
+from .check import Settings, UserClaim, check, check_by_name, stopped
+from .custom import build_custom
 from .norms import NORMS
 from .report import catalog_table, check_header, claims_table, refutation_notes
 from .runs import LearningRate
@@ -59,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--preconditioner", choices=None, metavar="NAME",
                    help=f"catalogue entry ({', '.join(CATALOG)}); default: all of them")
     c.add_argument("--param", action="append", metavar="KEY=VALUE", help="preconditioner parameter, e.g. eps=0.001")
+    c.add_argument("--K", dest="K", metavar="EXPR", help="your own K, in the variable of --structure")
+    c.add_argument("--update", metavar="EXPR", help="your own update map U(G) (entrywise in G, or a nested list)")
+    c.add_argument("--structure", metavar="S", help="entrywise (g), isotropic (r), spectral (s) or general (G_i_j)")
     c.add_argument("--loss", default="square", metavar="NAME", help=f"loss ({'|'.join(LOSSES)}); a sum over entries")
     c.add_argument("--loss-delta", metavar="DELTA", help="delta of the pseudo-Huber loss (default 1)")
     c.add_argument("--n", type=_int_in(1, 10**6, "--n"), default=None)
@@ -146,13 +151,20 @@ def cmd_check(args) -> int:
     if args.backend != "mpmath":
         raise InputError(f"--backend {args.backend!r} is not available (this version has: mpmath)")
     params = parse_assignments(args.param)
+    custom = args.K is not None or args.update is not None
+    if custom and args.preconditioner:
+        raise InputError("--K/--update exclude --preconditioner")
+    if args.K is not None and args.update is not None:
+        raise InputError("give either --K or --update, not both")
+    if args.structure is not None and not custom:
+        raise InputError("--structure needs --K or --update")
     names = [args.preconditioner] if args.preconditioner else list(CATALOG)
     if args.preconditioner and args.preconditioner not in CATALOG:
         raise InputError(f"unknown preconditioner {args.preconditioner!r} (choose from {', '.join(CATALOG)})")
-    if params and not args.preconditioner:
-        raise InputError("--param needs --preconditioner")
+    if params and not args.preconditioner and not custom:
+        raise InputError("--param needs --preconditioner (or --K/--update)")
     claims = tuple(parse_claim(c) for c in args.claim or [])
-    if any(c.norm == "hinv" for c in claims) and names != ["quadratic"]:
+    if any(c.norm == "hinv" for c in claims) and (custom or names != ["quadratic"]):
         raise InputError("--claim limit=minnorm:hinv needs --preconditioner quadratic")
     tol = parse_number(args.tol, "--tol")
     if not 0 < tol < 1:
@@ -170,6 +182,8 @@ def cmd_check(args) -> int:
     lrs = parse_lrs(args)
     settings = Settings(dps=args.dps, tol=args.tol, max_iter=args.max_iter, timeout=timeout,
                         solver=args.solver, claims=claims, backend=args.backend, **({"lrs": lrs} if lrs else {}))
+    if custom:
+        return _check_custom(args, problem, params, settings)
     for name in names:  # validate parameters before any long computation
         make_preconditioner(name, params, shape=(problem.d, problem.k), seed=problem.seed or 0, H=H)
     jobs = [(problem, name, params, settings, H) for name in names]
@@ -179,6 +193,26 @@ def cmd_check(args) -> int:
             records = list(pool.map(_check_worker, jobs))
     else:
         records = [_check_worker(j) for j in jobs]
+    return _print_records(args, records)
+
+
+def _check_custom(args, problem, params, settings) -> int:
+    built = build_custom(args.K, args.update, args.structure, params, (problem.d, problem.k))
+    desc = {"name": "custom", "params": {k: str(v) for k, v in params.items()},
+            "structure": args.structure or "entrywise", "K": args.K or f"from update {args.update}",
+            "reconstruction": built.reconstruction}
+    if built.pre is None:
+        record = stopped(problem, desc, built.facts, settings).record
+    else:
+        pre = replace(built.pre, extra={**built.pre.extra, "facts": built.facts})
+        record = check(problem, pre, settings).record
+        record["preconditioner"]["source"] = built.source
+        if built.reconstruction:
+            record["preconditioner"]["reconstruction"] = built.reconstruction
+    return _print_records(args, [record])
+
+
+def _print_records(args, records: list[dict]) -> int:
     status = _exit_from_records(records)
     if args.json:
         if len(records) == 1:

@@ -58,14 +58,23 @@ def claims_table(records: list[dict], show_reason: bool = True) -> str:
 
 def problem_line(rec: dict) -> str:
     p, s = rec["problem"], rec["settings"]
+    rerun = f" (rerun {s['rerun_dps']})" if "rerun_dps" in s else ""
+    sig = f"; sigma(X) in [{p['sigma_min'][:8]}, {p['sigma_max'][:8]}]" if "sigma_min" in p else ""
     return (f"problem: n={p['n']} d={p['d']} k={p['k']} loss={p['loss']} (a sum over entries) seed={p['seed']} "
-            f"source={p['source']}; sigma(X) in [{p['sigma_min'][:8]}, {p['sigma_max'][:8]}]\n"
-            f"settings: dps {s['dps']} (rerun {s['rerun_dps']}), tolerance {s['tolerance']} (relative to ||W_GD - W0||), "
+            f"source={p['source']}{sig}\n"
+            f"settings: dps {s['dps']}{rerun}, tolerance {s['tolerance']} (relative to ||W_GD - W0||), "
             f"backend {s['backend']}")
 
 
 def preconditioner_line(rec: dict) -> str:
     pre = rec["preconditioner"]
+    if "stopped" in rec:
+        lines = [f"  {pre['name']}: K = {pre['K']} ({pre['structure']})", f"  STOPPED: {rec['stopped']}"]
+        for claim in rec["claims"]:
+            for fact in claim["evidence"].values():
+                if fact.get("counterexample"):
+                    lines.append(f"  counterexample ({fact['name']}): {fact['counterexample']}")
+        return "\n".join(lines)
     params = ", ".join(f"{k}={v}" for k, v in pre["params"].items()) or "no parameters"
     iters = [c["evidence"].get("iterations") for c in rec["claims"] if c["id"] == "convergence"]
     return (f"  {pre['name']} ({params}): K = {pre['K']}; {pre['structure']}, L = {pre['L'][:10]}, "

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from numeric.dspgd import Trajectory, run_dspgd
+from numeric.errors import InputError
 from numeric.exact_problem import ExactProblem
 from numeric.matrices import Cols, fro_norm, sub
 from numeric.params import to_mpf
@@ -33,7 +34,14 @@ class LearningRate:
         if self.kind == "abs":
             return self.value, _decimal(self.value)
         beta = to_mpf(ctx, xp.problem.loss.beta)
-        eta = float(to_mpf(ctx, self.value) * 2 / (beta * pre.L(ctx) * xp.sigma_max**2))
+        L = pre.L(ctx)
+        if not ctx.isfinite(L) and pre.sublevel_radius is not None:
+            # locally Lipschitz grad K: L on a ball around the sublevel set {K(G) <= K(G0)} (SPEC 3.1)
+            G0 = xp.XT(xp.problem.loss.gradient(ctx, xp.residual(xp.W0)))
+            L = pre.smoothness(ctx, pre.sublevel_radius(ctx, G0))
+        if not ctx.isfinite(L) or L <= 0:
+            raise InputError("no smoothness constant L is known for this K, so --lr-frac is undefined: give --lr")
+        eta = float(to_mpf(ctx, self.value) * 2 / (beta * L * xp.sigma_max**2))
         return Fraction(eta), repr(eta)
 
 
