@@ -8,9 +8,8 @@ record carries what the theorems need (SPEC 2 and 3.1):
   radius ``rho`` in the structure's natural norm (max-entry for entrywise K, Frobenius
   for isotropic K, spectral for spectral K); natural norms are all ``<= ||.||_F``, so the
   same value bounds the Hessian on the Frobenius ball of radius ``rho`` too;
-* ``L_ball(ctx, rho)`` (optional): the sup of the Hessian on a ball, for K whose gradient
-  is only locally Lipschitz (``L = inf``), with ``sublevel_radius(ctx, G0)`` bounding the
-  sublevel set ``{K(G) <= K(G0)}`` that the iterates never leave (SPEC 3.1, J5);
+* ``L_ball(ctx, rho)`` (optional): the sup of the Hessian on the natural ball of radius rho,
+  for K whose gradient is only locally Lipschitz (``L = inf``; SPEC 3.1);
 * ``isotropic`` (``K = h(||G||_F)``) and ``left_invariant`` (``K(QG) = K(G)`` for
   orthogonal Q, the row-space class of SPEC 3.2), decided by structure.
 """
@@ -41,7 +40,6 @@ class Preconditioner:
     grad_formula: str = ""
     extra: Mapping[str, object] = field(default_factory=dict)
     L_ball: Callable | None = None  # (ctx, rho) -> sup of the Hessian on the natural ball of radius rho
-    sublevel_radius: Callable | None = None  # (ctx, G0) -> rho with {K(G) <= K(G0)} inside the ball rho
 
     def smoothness(self, ctx, rho=None):
         """``L`` on the natural ball of radius ``rho`` (the global L when finite or no ball given)."""

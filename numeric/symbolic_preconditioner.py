@@ -176,32 +176,12 @@ def from_profile(prof: ProfileK, name: str = "custom") -> Preconditioner:
             return ctx.zero
         return max(ctx.zero, min(v[0] for v in lows))
 
-    def sublevel_radius(ctx, G0):
-        level = value(ctx, G0)
-        if structure == "isotropic":
-            return fro_norm(ctx, G0)
-        radius = ctx.zero
-        for fc in (val_pos, val_neg):
-            fb = fc.bind(ctx)
-            hi = ctx.one
-            while fb(hi) < level and hi < ctx.mpf(10) ** 30:
-                hi *= 2
-            lo = ctx.zero
-            for _ in range(ctx.prec):
-                mid = (lo + hi) / 2
-                if fb(mid) < level:
-                    lo = mid
-                else:
-                    hi = mid
-            radius = max(radius, hi)
-        return radius
-
     facts_iso = structure == "isotropic"
     return Preconditioner(
         name, dict(prof.params), structure, grad=grad, value=value, L=L, mu=mu, natural_norm=natural,
         isotropic=facts_iso, left_invariant=structure in ("isotropic", "spectral"),
         formula=prof.K_text(), grad_formula=_grad_text(prof, q_expr), extra={"symbolic": prof},
-        L_ball=L_ball, sublevel_radius=sublevel_radius)
+        L_ball=L_ball)
 
 
 def _grad_text(prof: ProfileK, q_expr) -> str:

@@ -28,17 +28,17 @@ class LearningRate:
     kind: str  # "abs" | "frac"
     value: Fraction
 
-    def resolve(self, xp: ExactProblem, pre: Preconditioner) -> tuple[object, str]:
-        """``(eta as a number exactly representable at any precision, its decimal label)``."""
+    def resolve(self, xp: ExactProblem, pre: Preconditioner, rho=None) -> tuple[object, str]:
+        """``(eta as a number exactly representable at any precision, its decimal label)``.
+
+        ``L`` is the global constant, or, for a locally Lipschitz ``grad K``, the supremum of
+        the Hessian on the natural ball of radius ``rho`` (see :func:`run_at`).
+        """
         ctx = xp.ctx
         if self.kind == "abs":
             return self.value, _decimal(self.value)
         beta = to_mpf(ctx, xp.problem.loss.beta)
-        L = pre.L(ctx)
-        if not ctx.isfinite(L) and pre.sublevel_radius is not None:
-            # locally Lipschitz grad K: L on a ball around the sublevel set {K(G) <= K(G0)} (SPEC 3.1)
-            G0 = xp.XT(xp.problem.loss.gradient(ctx, xp.residual(xp.W0)))
-            L = pre.smoothness(ctx, pre.sublevel_radius(ctx, G0))
+        L = pre.smoothness(ctx, rho)
         if not ctx.isfinite(L) or L <= 0:
             raise InputError("no smoothness constant L is known for this K, so --lr-frac is undefined: give --lr")
         eta = float(to_mpf(ctx, self.value) * 2 / (beta * L * xp.sigma_max**2))
@@ -65,18 +65,40 @@ class RunEvidence:
     error_abs: object  # None when no tail bound exists
     dps: int
     dps_hi: int
+    lipschitz_ball: object = None  # rho of the ball on which L was taken (locally Lipschitz K)
+
+
+LOCAL_BALL_MARGIN = Fraction(3, 2)
+LOCAL_BALL_RETRIES = 4
 
 
 def run_at(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactProblem,
            max_iter: int, timeout: float | None = None) -> RunEvidence:
-    """Run at ``xp``'s precision, rerun the same number of steps at ``xph``'s, bound the error."""
-    eta, label = lr.resolve(xph, pre)
+    """Run at ``xp``'s precision, rerun the same number of steps at ``xph``'s, bound the error.
+
+    For a ``grad K`` that is only locally Lipschitz (no finite global L), ``eta`` uses L on the
+    natural ball of radius ``rho = 3/2 ||G_0||``; after the run the largest visited
+    ``||G_t||`` is compared with ``rho`` and, if the iterates left the ball, the run is
+    repeated with ``rho`` doubled past it, so Theorem A's hypothesis holds on every visited
+    point (checked a posteriori, not assumed).
+    """
     ctx, hctx = xp.ctx, xph.ctx
-    traj = run_dspgd(xp, pre, to_mpf(ctx, eta), max_iter=max_iter, timeout=timeout)
+    rho = None
+    local = lr.kind == "frac" and not ctx.isfinite(pre.L(ctx)) and pre.L_ball is not None
+    if local:
+        from numeric.dspgd import natural_norm
+        G0 = xph.XT(xph.problem.loss.gradient(hctx, xph.residual(xph.W0)))
+        rho = natural_norm(hctx, pre.natural_norm, G0) * to_mpf(hctx, LOCAL_BALL_MARGIN)
+    for _ in range(LOCAL_BALL_RETRIES):
+        eta, label = lr.resolve(xph, pre, rho)
+        traj = run_dspgd(xp, pre, to_mpf(ctx, eta), max_iter=max_iter, timeout=timeout)
+        if not local or hctx.mpf(traj.max_grad_natural) <= rho:
+            break
+        rho = 2 * hctx.mpf(traj.max_grad_natural)
     traj_hi = run_dspgd(xph, pre, to_mpf(hctx, eta), iterations=traj.iterations, track_path=False)
     tail = tail_bound(xp, pre, traj)
     W = [[hctx.mpf(v) for v in c] for c in traj.W]
     rounding = fro_norm(hctx, sub(W, traj_hi.W))
     allowance = hctx.mpf(10) ** (6 - hctx.dps) * max(hctx.one, fro_norm(hctx, W))
     err = None if tail.bound is None else hctx.mpf(tail.bound) + rounding + allowance
-    return RunEvidence(lr, label, eta, traj, traj_hi, tail, W, rounding, err, ctx.dps, hctx.dps)
+    return RunEvidence(lr, label, eta, traj, traj_hi, tail, W, rounding, err, ctx.dps, hctx.dps, rho)
