@@ -204,6 +204,7 @@ def from_general(gk: GeneralK, name: str = "custom") -> Preconditioner:
     d, k = gk.d, gk.k
     grads = [[compile_expr(gk.gradient()[i, j], flat) for j in range(k)] for i in range(d)]
     val = compile_expr(gk.expr, flat)
+    reconstructed = not (gk.grad_override is not None and gk.expr == 0)
     L_sym = gk.smoothness_constant()
     mu_sym = gk.constant_mu()
 
@@ -215,7 +216,12 @@ def from_general(gk: GeneralK, name: str = "custom") -> Preconditioner:
         return [[grads[i][j].bind(ctx)(*a) for i in range(d)] for j in range(k)]
 
     def value(ctx, g):
-        return val.bind(ctx)(*args(g))
+        if reconstructed:
+            return val.bind(ctx)(*args(g))
+        # K(G) = integral_0^1 <U(tG), G> dt (SPEC 5) by quadrature when SymPy could not integrate
+        a = args(g)
+        flat_grads = [grads[i][j].bind(ctx) for i in range(d) for j in range(k)]
+        return ctx.quad(lambda t: ctx.fsum(f(*[t * v for v in a]) * v for f, v in zip(flat_grads, a)), [0, 1])
 
     return Preconditioner(
         name, dict(gk.params), "general", grad=grad, value=value,

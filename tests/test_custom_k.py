@@ -126,3 +126,28 @@ def test_bad_custom_input_exits_2(capsys, argv, needle):
     code = main(["check", *argv, *SMALL, "--max-iter", "5"])
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1 and needle in err, err
+
+
+def test_hostile_k_is_never_executed(capsys, tmp_path):
+    canary = tmp_path / "canary"
+    payloads = [f"__import__('pathlib').Path('{canary}').touch()", f"open('{canary}', 'w')",
+                f"exec(\"open('{canary}','w')\")", "().__class__.__bases__[0].__subclasses__()"]
+    for text in payloads:
+        for flag in (["--K", text, "--structure", "entrywise"], ["--update", text]):
+            code = main(["check", *flag, *SMALL, "--max-iter", "5"])
+            err = capsys.readouterr().err
+            assert code == 2 and "Traceback" not in err
+    assert not canary.exists()
+
+
+def test_general_k_hessian_and_invariance(capsys):
+    """A right-preconditioning K = tr(G M G^T)/2 is left-invariant (row_space_bias applies);
+    a left-preconditioning one is not."""
+    code, rec, _ = run(capsys, ["check", "--K", "(G_1_1**2 + G_2_1**2 + G_3_1**2)/2 + 2*(G_1_2**2 + G_2_2**2 + G_3_2**2)",
+                                "--structure", "general", "--n", "2", "--d", "3", "--k", "2", "--dps", "30", "--json"])
+    assert rec["preconditioner"]["facts"]["left_invariant"] == "proved"
+    assert [c["verdict"] for c in claims(rec, "row_space_bias")] == ["verified", "verified"]
+    code, rec, _ = run(capsys, ["check", "--K", "(G_1_1**2 + G_1_2**2)/2 + 2*(G_2_1**2 + G_2_2**2) + (G_3_1**2 + G_3_2**2)/2",
+                                "--structure", "general", "--n", "2", "--d", "3", "--k", "2", "--dps", "30", "--json"])
+    assert rec["preconditioner"]["facts"]["left_invariant"] == "refuted"
+    assert claims(rec, "lr_dependence")[0]["verdict"] in ("refuted", "inconclusive")  # quadratic K: eta-independent

@@ -137,6 +137,7 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
         record = {
             "tool": {"name": "dspgd-verify", "version": _version()},
             "preconditioner": {**pre.describe(), "convex": facts["convex"].status,
+                               **_hessian(pre),
                                "isotropic": isotropic, "row_space_preserving": left_inv,
                                "L": dec(L, 12), "mu0": dec(mu0, 12),
                                "facts": {k: f.status for k, f in facts.items()}},
@@ -168,6 +169,13 @@ def stopped(problem: Problem, description: dict, facts: dict, settings: Settings
         "seconds": 0.0,
     }
     return CheckResult(record, [verdict])
+
+
+def _hessian(pre: Preconditioner) -> dict:
+    sym = pre.extra.get("symbolic")
+    if sym is not None and hasattr(sym, "hessian_eigenvalues"):
+        return {"hessian_eigenvalues": sym.hessian_eigenvalues()}
+    return {}
 
 
 def check_by_name(problem: Problem, name: str, params: dict, settings: Settings, H=None) -> CheckResult:
