@@ -18,6 +18,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from mpmath.libmp import mpf_mul, mpf_sum
+
 from .exact_problem import ExactProblem
 from .matrices import Cols, fro_norm, max_abs, singular_values
 from .preconditioner import Preconditioner
@@ -61,6 +63,17 @@ def natural_norm(ctx, kind: str, g: Cols):
     return fro_norm(ctx, g)
 
 
+def _real_fdot(ctx):
+    """``ctx.fdot`` for two sequences of real mpf, bit for bit: the same exact products summed by
+    the same ``mpf_sum`` with one rounding, without fdot's per-term type dispatch."""
+    prec, rnd = ctx._prec_rounding
+    make = ctx.make_mpf
+
+    def dot(a, b):
+        return make(mpf_sum([mpf_mul(x._mpf_, y._mpf_) for x, y in zip(a, b)], prec, rnd))
+    return dot
+
+
 def run_dspgd(xp: ExactProblem, pre: Preconditioner, eta, max_iter: int = DEFAULT_MAX_ITER,
               guard_digits: int = DEFAULT_GUARD_DIGITS, iterations: int | None = None,
               timeout: float | None = None, track_path: bool = True) -> Trajectory:
@@ -93,8 +106,14 @@ def run_dspgd(xp: ExactProblem, pre: Preconditioner, eta, max_iter: int = DEFAUL
     budget = iterations if iterations is not None else max_iter
     t = 0
     rnorm = r0
-    fdot = ctx.fdot
-    X_rows, XT_rows = xp.X_rows, xp.XT_rows
+    fdot = _real_fdot(ctx)
+    XT_rows = xp.XT_rows
+    X_ext = [row + [ctx.mpf(-1)] for row in xp.X_rows]
+    Y = xp.Y
+    loss_slack = 1 + ctx.mpf(10) ** (guard_digits - ctx.dps)
+
+    def residual(W):  # xp.residual(W): R_ij = fdot(X_i + [-1], W_j + [Y_ij]), one rounding each
+        return [[fdot(row, w + [y]) for row, y in zip(X_ext, ycol)] for w, ycol in zip(W, Y)]
     while t < budget:
         if iterations is None and rnorm <= floor:
             reason = "floor"
@@ -103,7 +122,7 @@ def run_dspgd(xp: ExactProblem, pre: Preconditioner, eta, max_iter: int = DEFAUL
         G = [[fdot(row, s) for row in XT_rows] for s in S]
         U = pre.grad(ctx, G)
         W = [[w - eta * u for w, u in zip(wc, uc)] for wc, uc in zip(W, U)]
-        R_new = xp.residual(W)
+        R_new = residual(W)
         t += 1
         if track_path:
             gf = fro_norm(ctx, G)
@@ -119,7 +138,7 @@ def run_dspgd(xp: ExactProblem, pre: Preconditioner, eta, max_iter: int = DEFAUL
         step_hist.append(float(eta * fro_norm(ctx, U)))
         res_hist.append(float(rnorm))
         cur_loss = loss.total(ctx, R)
-        if cur_loss > prev_loss * (1 + ctx.mpf(10) ** (guard_digits - ctx.dps)) + floor * floor:
+        if cur_loss > prev_loss * loss_slack + floor * floor:
             monotone = False
         prev_loss = cur_loss
         if t == next_checkpoint:

@@ -28,7 +28,8 @@ def test_json_contract_and_exit_0(capsys):
     assert pre["convex"] == "proved" and pre["isotropic"] is True
     assert {k: rec["problem"][k] for k in ("n", "d", "k", "loss", "seed")} == \
         {"n": 3, "d": 6, "k": 1, "loss": "square", "seed": 0}
-    assert rec["settings"]["dps"] == 30 and rec["settings"]["backend"] == "mpmath"
+    from numeric.flint_backend import available  # --backend auto: flint when python-flint is installed
+    assert rec["settings"]["dps"] == 30 and rec["settings"]["backend"] == ("flint" if available() else "mpmath")
     assert len(rec["settings"]["lrs"]) == 2
     ids = {c["id"] for c in rec["claims"]}
     assert ids == {"convergence", "isotropic_bias", "row_space_bias", "general_bound", "lr_dependence", "assumptions"}

@@ -106,7 +106,11 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
     with working_precision(dps) as ctx, working_precision(dps + settings.rerun_extra_digits) as hctx:
         xp = ExactProblem.build(ctx, p)
         xph = ExactProblem.build(hctx, p)
-        runs = [run_at(lr, pre, xp, xph, settings.max_iter, settings.timeout) for lr in settings.lrs]
+        backend = settings.backend
+        if backend == "flint":  # the record states the loop actually run: mpmath for a K without a fast path
+            from numeric.flint_backend import supported
+            backend = "flint" if supported(xp, pre) else "mpmath"
+        runs = [run_at(lr, pre, xp, xph, settings.max_iter, settings.timeout, backend) for lr in settings.lrs]
         if facts.get("lipschitz") is not None and facts["lipschitz"].status != "proved":
             local = local_lipschitz(pre, runs, hctx)
             if local is not None:
@@ -143,7 +147,7 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
                                "facts": {k: f.status for k, f in facts.items()}},
             "problem": {**p.describe(), "sigma_min": dec(xph.sigma_min, 12), "sigma_max": dec(xph.sigma_max, 12),
                         "minnorm_distance": dec(scale, 12)},
-            "settings": {"dps": dps, "rerun_dps": dps + settings.rerun_extra_digits, "backend": settings.backend,
+            "settings": {"dps": dps, "rerun_dps": dps + settings.rerun_extra_digits, "backend": backend,
                          "lrs": [r.label for r in runs],
                          "lr_fractions": [_fraction_str(lr.value) if lr.kind == "frac" else None for lr in settings.lrs],
                          "tolerance": settings.tol, "max_iter": settings.max_iter, "solver": settings.solver,

@@ -25,7 +25,7 @@ from numeric.problem import Problem, load_arrays, load_problem, random_problem
 from .check import Settings, UserClaim, check, check_by_name, stopped
 from .custom import build_custom
 from .norms import NORMS
-from .report import catalog_table, check_header, claims_table, refutation_notes
+from .report import catalog_table, check_header, claims_table, proofs_table, refutation_notes
 from .runs import LearningRate
 from .verdict import DEFAULT_TOL, exit_status
 
@@ -76,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--lr-frac", action="append", metavar="F",
                    help="eta = F * 2/(beta L sigma_max^2), F in (0, 1) (repeatable); default 0.45 and 0.9")
     c.add_argument("--dps", type=_int_in(MIN_DPS, MAX_DPS, "--dps"), default=50, help="decimal digits (default 50)")
-    c.add_argument("--backend", default="mpmath", metavar="mpmath", help="arithmetic backend (mpmath)")
+    c.add_argument("--backend", default="auto", metavar="auto|mpmath|flint",
+                   help="arithmetic of the DSPGD loop: flint (python-flint, fast), mpmath (reference); "
+                        "default auto: flint when python-flint is installed")
     c.add_argument("--claim", action="append", metavar="CLAIM",
                    help="extra claim: limit=gd, limit=minnorm:fro|l1|linf|spectral|nuclear|hinv, bound:c=V")
     c.add_argument("--tol", default=DEFAULT_TOL, metavar="TOL", help="relative tolerance of equality claims (1e-20)")
@@ -85,6 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--solver", default="CLARABEL", metavar="NAME", help="cvxpy solver (CLARABEL)")
     c.add_argument("--jobs", type=_int_in(1, 64, "--jobs"), default=None, help="parallel processes (headline run)")
     c.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    pr = sub.add_parser("proofs", help="check the papers' identities, lemmas and theorems")
+    pr.add_argument("--only", action="append", metavar="ID", help="run only this result (repeatable)")
+    pr.add_argument("--preconditioner", metavar="NAME", help="run per-preconditioner steps for this entry")
+    pr.add_argument("--param", action="append", metavar="KEY=VALUE")
+    pr.add_argument("--K", dest="K", metavar="EXPR", help="run per-preconditioner steps for your own K")
+    pr.add_argument("--structure", metavar="S", help="structure of --K")
+    pr.add_argument("--examples", type=_int_in(1, 100_000, "--examples"), default=20,
+                    help="instances per numeric step (default 20)")
+    pr.add_argument("--seed", type=_int_in(0, 2**32 - 1, "--seed"), default=0)
+    pr.add_argument("--out", default=".", metavar="DIR", help="where probes save counterexample instances")
+    pr.add_argument("--json", action="store_true")
     k = sub.add_parser("catalog", help="list the preconditioner catalogue")
     k.add_argument("--json", action="store_true")
     return p
@@ -148,8 +161,14 @@ def _exit_from_records(records: list[dict]) -> int:
 
 
 def cmd_check(args) -> int:
-    if args.backend != "mpmath":
-        raise InputError(f"--backend {args.backend!r} is not available (this version has: mpmath)")
+    from numeric import flint_backend
+    if args.backend not in ("auto", "mpmath", "flint"):
+        what = "is not implemented" if args.backend == "float64" else "is not available"
+        raise InputError(f"--backend {args.backend!r} {what} (accepted: auto, mpmath, flint)")
+    if args.backend == "flint" and not flint_backend.available():
+        raise InputError("--backend flint needs python-flint: pip install 'dspgd-verify[fast]'")
+    if args.backend == "auto":
+        args.backend = "flint" if flint_backend.available() else "mpmath"
     params = parse_assignments(args.param)
     custom = args.K is not None or args.update is not None
     if custom and args.preconditioner:
@@ -233,6 +252,49 @@ def _print_records(args, records: list[dict]) -> int:
     return status
 
 
+def cmd_proofs(args) -> int:
+    """``dspgd-verify proofs``: a table (id, statement, method, status, time); exit 0 unless a result failed."""
+    from proofs import ProofContext, run
+    params = parse_assignments(args.param)
+    if args.K is not None and args.preconditioner:
+        raise InputError("--K excludes --preconditioner")
+    if not os.path.isdir(args.out) or not os.access(args.out, os.W_OK):
+        raise InputError(f"--out {args.out!r} is not a writable directory")
+    context = ProofContext(examples=args.examples, seed=args.seed, out_dir=args.out)
+    if args.K is not None:
+        if args.structure is None:
+            raise InputError("--K needs --structure")
+        built = build_custom(args.K, None, args.structure, params, (3, 2))
+        if built.pre is None:
+            raise InputError(f"--K is not a convex K with grad K(0) = 0: {built.facts['convex'].detail}")
+        context.preconditioner, context.symbolic, context.name = built.pre, built.symbolic, "custom"
+    elif args.preconditioner:
+        if args.preconditioner not in CATALOG:
+            raise InputError(f"unknown preconditioner {args.preconditioner!r} (choose from {', '.join(CATALOG)})")
+        context.name = args.preconditioner
+        context.params = params
+        make_preconditioner(args.preconditioner, params, shape=(3, 2))  # validate parameters
+    elif params:
+        raise InputError("--param needs --preconditioner")
+    try:
+        outcomes = run(args.only, context)
+    except KeyError as exc:
+        raise InputError(str(exc).strip("'\"")) from None
+    failed = any(o.status == "failed" for o in outcomes)
+    if args.json:
+        print(json.dumps({"preconditioner": context.name, "results": [o.to_json() for o in outcomes]}, indent=2))
+    else:
+        print(proofs_table(outcomes))
+        for o in outcomes:
+            if o.status == "failed":
+                for step, ev, _ in o.steps:
+                    if ev.status == "failed":
+                        print(f"\n{o.result.id} FAILED at '{step.text}': {ev.detail}\n  counterexample: {ev.counterexample}")
+        counts = {s: sum(o.status == s for o in outcomes) for s in ("proved", "verified", "failed", "unknown")}
+        print("\n" + ", ".join(f"{v} {k}" for k, v in counts.items()) + f"; K for per-preconditioner steps: {context.name}")
+    return 1 if failed else 0
+
+
 def cmd_catalog(args) -> int:
     import mpmath
     entries = []
@@ -262,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_BAD_INPUT
         if args.command == "check":
             return cmd_check(args)
+        if args.command == "proofs":
+            return cmd_proofs(args)
         return cmd_catalog(args)
     except InputError as exc:
         msg = " ".join(str(exc).split())

@@ -105,3 +105,13 @@ def catalog_table(entries: list[dict]) -> str:
                      e["K"], e["gradK"], e["L"], "yes" if e["row_space_preserving"] else "no"))
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows)
+
+
+def proofs_table(outcomes) -> str:
+    """id, statement, method, status, time: one row per result."""
+    rows = [("id", "statement", "method", "status", "time")]
+    for o in outcomes:
+        text = o.result.text if len(o.result.text) <= 70 else o.result.text[:67] + "..."
+        rows.append((o.result.id, text, o.method, o.status, f"{o.seconds:.2f}s"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows)

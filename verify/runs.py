@@ -73,7 +73,7 @@ LOCAL_BALL_RETRIES = 4
 
 
 def run_at(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactProblem,
-           max_iter: int, timeout: float | None = None) -> RunEvidence:
+           max_iter: int, timeout: float | None = None, backend: str = "mpmath") -> RunEvidence:
     """Run at ``xp``'s precision, rerun the same number of steps at ``xph``'s, bound the error.
 
     For a ``grad K`` that is only locally Lipschitz (no finite global L), ``eta`` uses L on the
@@ -81,7 +81,16 @@ def run_at(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactPr
     ``||G_t||`` is compared with ``rho`` and, if the iterates left the ball, the run is
     repeated with ``rho`` doubled past it, so Theorem A's hypothesis holds on every visited
     point (checked a posteriori, not assumed).
+
+    ``backend="flint"`` runs both loops in python-flint arithmetic
+    (:func:`numeric.flint_backend.run_dspgd_flint`: same semantics, mpmath for a K it has no
+    fast path for); ``"mpmath"`` is the reference loop.
     """
+    run = run_dspgd
+    if backend == "flint":
+        from numeric.flint_backend import run_dspgd_flint as run
+    elif backend != "mpmath":
+        raise InputError(f"unknown backend {backend!r} (accepted: mpmath, flint)")
     ctx, hctx = xp.ctx, xph.ctx
     rho = None
     local = lr.kind == "frac" and not ctx.isfinite(pre.L(ctx)) and pre.L_ball is not None
@@ -91,11 +100,11 @@ def run_at(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactPr
         rho = natural_norm(hctx, pre.natural_norm, G0) * to_mpf(hctx, LOCAL_BALL_MARGIN)
     for _ in range(LOCAL_BALL_RETRIES):
         eta, label = lr.resolve(xph, pre, rho)
-        traj = run_dspgd(xp, pre, to_mpf(ctx, eta), max_iter=max_iter, timeout=timeout)
+        traj = run(xp, pre, to_mpf(ctx, eta), max_iter=max_iter, timeout=timeout)
         if not local or hctx.mpf(traj.max_grad_natural) <= rho:
             break
         rho = 2 * hctx.mpf(traj.max_grad_natural)
-    traj_hi = run_dspgd(xph, pre, to_mpf(hctx, eta), iterations=traj.iterations, track_path=False)
+    traj_hi = run(xph, pre, to_mpf(hctx, eta), iterations=traj.iterations, track_path=False)
     tail = tail_bound(xp, pre, traj)
     W = [[hctx.mpf(v) for v in c] for c in traj.W]
     rounding = fro_norm(hctx, sub(W, traj_hi.W))
