@@ -75,3 +75,21 @@ def test_cli_proofs_bad_input(capsys, argv, needle):
     code = main(argv)
     err = capsys.readouterr().err
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_registry_is_complete_and_ids_unique():
+    from proofs.registry import RESULT_MODULES, builtin_results
+    results = builtin_results()
+    assert len(results) == len(RESULT_MODULES)
+    for r in results.values():
+        assert r.latex and r.text and r.steps, r.id
+        assert all(s.method in ("symbolic", "numeric", "certificate") for s in r.steps)
+
+
+@pytest.mark.parametrize("name, expected", [("adam", "verified"), ("ngd", "verified"), ("clip", "verified")])
+def test_i1_fenchel_young(name, expected):
+    from fractions import Fraction
+    from proofs.results import i1
+    params = {"c": Fraction(1)} if name == "clip" else {"eps": Fraction(1, 10)}
+    out = run_result(i1.RESULT, ProofContext(name=name, params=params).ensure())
+    assert out.status == expected, out.detail
