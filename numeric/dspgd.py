@@ -29,6 +29,32 @@ DEFAULT_MAX_ITER = 200_000
 
 
 @dataclass
+class StopRules:
+    """The stopping rules every backend's loop shares (see the module docstring): divergence
+    (non-finite or ``> blowup``), a stall (no new minimum of ``||R_t||`` for ``max(2000, t/2)``
+    steps; never in a fixed-length rerun) and the time budget."""
+
+    blowup: object
+    best: object
+    fixed: bool
+    timeout: float | None
+    start: float
+    best_t: int = 0
+
+    def after_step(self, t: int, rnorm, finite: bool) -> str | None:
+        """The stop reason after step ``t`` with residual norm ``rnorm``, or ``None`` to go on."""
+        if not finite or rnorm > self.blowup:
+            return "diverged"
+        if rnorm < self.best:
+            self.best, self.best_t = rnorm, t
+        elif not self.fixed and t - self.best_t > max(2000, t // 2):
+            return "stalled"
+        if self.timeout is not None and time.perf_counter() - self.start > self.timeout:
+            return "timeout"
+        return None
+
+
+@dataclass
 class Trajectory:
     """Result of one DSPGD run at one precision and learning rate."""
 
@@ -95,13 +121,13 @@ def run_dspgd(xp: ExactProblem, pre: Preconditioner, eta, max_iter: int = DEFAUL
     step_hist: list = []
     drift = [(0, 0.0)]
     next_checkpoint = 1
-    best, best_t = r0, 0
     max_nat = ctx.zero
     max_fro = ctx.zero
     path = ctx.zero
     monotone = True
     prev_loss = loss.total(ctx, R)
     start = time.perf_counter()
+    rules = StopRules(blowup, r0, iterations is not None, timeout, start)
     reason = "max_iter"
     budget = iterations if iterations is not None else max_iter
     t = 0
@@ -145,16 +171,9 @@ def run_dspgd(xp: ExactProblem, pre: Preconditioner, eta, max_iter: int = DEFAUL
             drift.append((t, float(fro_norm(ctx, xp.project_null_space(
                 [[w - w0 for w, w0 in zip(wc, w0c)] for wc, w0c in zip(W, xp.W0)])))))
             next_checkpoint *= 2
-        if not ctx.isfinite(rnorm) or rnorm > blowup:
-            reason = "diverged"
-            break
-        if rnorm < best:
-            best, best_t = rnorm, t
-        elif iterations is None and t - best_t > max(2000, t // 2):
-            reason = "stalled"
-            break
-        if timeout is not None and time.perf_counter() - start > timeout:
-            reason = "timeout"
+        stop = rules.after_step(t, rnorm, ctx.isfinite(rnorm))
+        if stop is not None:
+            reason = stop
             break
     else:
         if iterations is not None:

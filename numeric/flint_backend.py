@@ -35,7 +35,7 @@ import time
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-from .dspgd import DEFAULT_GUARD_DIGITS, DEFAULT_MAX_ITER, Trajectory, run_dspgd
+from .dspgd import DEFAULT_GUARD_DIGITS, DEFAULT_MAX_ITER, StopRules, Trajectory, run_dspgd
 from .exact_problem import ExactProblem
 from .params import to_mpf
 from .preconditioner import Preconditioner
@@ -286,7 +286,6 @@ def _run(xp, pre, eta, max_iter, guard_digits, iterations, timeout, track_path) 
     step_hist: list = []
     drift = [(0, 0.0)]
     next_checkpoint = 1
-    best, best_t = r0, 0
     max_nat = zero
     max_fro = zero
     path = zero
@@ -297,6 +296,7 @@ def _run(xp, pre, eta, max_iter, guard_digits, iterations, timeout, track_path) 
     t = 0
     rnorm = r0
     fixed = iterations is not None
+    rules = StopRules(blowup, r0, fixed, timeout, start)
     while t < budget:
         if not fixed and rnorm <= floor:
             reason = "floor"
@@ -335,16 +335,9 @@ def _run(xp, pre, eta, max_iter, guard_digits, iterations, timeout, track_path) 
         if t == next_checkpoint:
             drift.append((t, drift_now()))
             next_checkpoint *= 2
-        if not rnorm.is_finite() or rnorm > blowup:
-            reason = "diverged"
-            break
-        if rnorm < best:
-            best, best_t = rnorm, t
-        elif not fixed and t - best_t > max(2000, t // 2):
-            reason = "stalled"
-            break
-        if timeout is not None and time.perf_counter() - start > timeout:
-            reason = "timeout"
+        stop = rules.after_step(t, rnorm, rnorm.is_finite())
+        if stop is not None:
+            reason = stop
             break
     else:
         if fixed:

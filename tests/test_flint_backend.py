@@ -186,3 +186,21 @@ def test_cli_flint_without_python_flint(capsys, monkeypatch):
     code = main(["check", "--preconditioner", "gd", *SMALL, "--json"])  # auto falls back to mpmath
     out = capsys.readouterr()
     assert code == 0 and json.loads(out.out)["settings"]["backend"] == "mpmath"
+
+
+@pytest.mark.parametrize("backend", ["mpmath", "flint"])
+def test_timeout_stops_both_loops_the_same_way(backend):
+    """The shared StopRules: a time budget that is already spent stops after one step."""
+    from fractions import Fraction as F
+    from numeric.catalog import make_preconditioner
+    from numeric.dspgd import run_dspgd
+    from numeric.exact_problem import ExactProblem
+    from numeric.flint_backend import run_dspgd_flint
+    from numeric.precision import working_precision
+    from numeric.problem import random_problem
+    problem = random_problem(2, 4, 1, seed=1)
+    pre = make_preconditioner("adam", {"eps": F(1, 10)}, shape=(4, 1))
+    loop = run_dspgd_flint if backend == "flint" else run_dspgd
+    with working_precision(30) as ctx:
+        tr = loop(ExactProblem.build(ctx, problem), pre, ctx.mpf("0.01"), timeout=1e-9)
+    assert tr.stop_reason == "timeout" and tr.iterations == 1
