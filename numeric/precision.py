@@ -30,15 +30,6 @@ def working_precision(dps: int) -> Iterator[mpmath.ctx_mp.MPContext]:
     yield ctx
 
 
-def new_context(dps: int) -> mpmath.ctx_mp.MPContext:
-    """Return a private mpmath context at ``dps`` digits (for objects that own one)."""
-    if not MIN_DPS <= int(dps) <= MAX_DPS:
-        raise ValueError(f"precision dps={dps} outside [{MIN_DPS}, {MAX_DPS}]")
-    ctx = mpmath.MPContext()
-    ctx.dps = int(dps)
-    return ctx
-
-
 def to_decimal_string(x, digits: int = 20) -> str:
     """Format an mpf (or number) as a decimal string with ``digits`` significant digits."""
     return mpmath.nstr(x, digits, min_fixed=-4, max_fixed=6) if x is not None else "nan"

@@ -28,7 +28,7 @@ from numeric.params import to_mpf
 from numeric.precision import to_decimal_string as dec
 from numeric.preconditioner import Preconditioner
 
-from .characterization import MinNormCertificate, characterize
+from .characterization import MinNormCertificate
 from .norms import fro_equivalence, norm
 from .runs import RunEvidence
 from .verdict import SAFETY, Verdict, decide_difference, decide_equality, decide_upper

@@ -270,7 +270,7 @@ def probe(context, bound=conjectured_bound, kappas=KAPPAS, plan: dict | None = N
     rng = np.random.default_rng([context.seed, 0xC5])
     t0 = time.perf_counter()
     per_kappa = (plan["deadline"] / len(kappas)) if plan["deadline"] is not None else None
-    rows, worst, worst_row, total = [], None, None, 0
+    rows, worst, total = [], None, 0
     for i, kappa in enumerate(kappas):
         deadline = None if per_kappa is None else t0 + per_kappa * (i + 1)
         r_float, inst, evals = search(kappa, rng, plan["n_random"], plan["n_starts"], plan["maxfev"], deadline, bound)
@@ -294,7 +294,7 @@ def probe(context, bound=conjectured_bound, kappas=KAPPAS, plan: dict | None = N
                     f"{nstr(chk['bound'], 8)}; float64 search {r_float:.6f}; 50-digit error bound {nstr(chk['e'], 2)}, "
                     f"s = {inst['s']:.4g}, eta fraction {inst['frac']:.3f})")
         if worst is None or ratio > worst:
-            worst, worst_row = ratio, chk
+            worst = ratio
     secs = time.perf_counter() - t0
     head = (f"open question, no violation found ({'long' if plan['long'] else 'default'} budget: {total} float64 "
             f"evaluations, {secs:.0f} s; best instances re-checked at {context.dps} digits with certified tails)")
