@@ -116,15 +116,17 @@ def run_result(result: Result, context) -> Outcome:
     return Outcome(result, combine(statuses), "+".join(methods), done, time.perf_counter() - t0)
 
 
-def from_fact(fact, method: str = "symbolic") -> Evidence:
+def from_fact(fact, method: str = "symbolic", note: str = "") -> Evidence:
     """Turn a :class:`symbolic.facts.Fact` into step evidence.
 
     A symbolic ``proved`` stays ``proved``; ``refuted`` becomes ``failed``; a fact that is only
     numerically consistent (``unknown`` with a search behind it) is reported as ``unknown``
-    here; numeric steps use :func:`numeric_evidence` instead.
+    here; numeric steps use :func:`numeric_evidence` instead.  ``note`` (what the proof was
+    run on) is appended to the detail of a proof.
     """
     status = {"proved": "proved", "refuted": "failed", "unknown": "unknown"}[fact.status]
-    return Evidence(status, fact.detail, None, dict(fact.counterexample or {}))
+    detail = f"{fact.detail}; {note}" if note and status == "proved" else fact.detail
+    return Evidence(status, detail, None, dict(fact.counterexample or {}))
 
 
 def numeric_evidence(worst, tolerance, what: str, count: int, counterexample: dict | None = None) -> Evidence:

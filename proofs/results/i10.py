@@ -179,11 +179,8 @@ def run_instances(context, pre=None, loss: str = "square", steps: int = STEPS, f
 
 def _one_step(context) -> Evidence:
     fact = prove_dual_descent((1, 2, 2))
-    ev = from_fact(fact)
-    if ev.status != "proved":
-        return ev
-    return Evidence("proved", f"I6 (one step): {fact.detail}; summing over t = 0..T-1 telescopes "
-                    "K(G_{t+1}) - K(G_t) to K(G_T) - K(G_0)")
+    return from_fact(fact, note="this is I6 for one step; summing over t = 0..T-1 telescopes "
+                     "K(G_{t+1}) - K(G_t) to K(G_T) - K(G_0)")
 
 
 def _two_steps(context) -> Evidence:
@@ -193,10 +190,7 @@ def _two_steps(context) -> Evidence:
                              for t in range(2)])
     fact = prove_identity("I10 (T = 2)", K(G[2]), rhs, hypotheses="K, l differentiable",
                           statement="K(G_2) = K(G_0) + sum_{t<2} [-(1/eta)<dR_t, d grad l_t> + D_K(G_{t+1}, G_t)]")
-    ev = from_fact(fact)
-    if ev.status != "proved":
-        return ev
-    return Evidence("proved", f"{fact.detail}; two DSPGD steps, generic K on 2 x 1 and l on 1 x 1, X 1 x 2 symbolic")
+    return from_fact(fact, note="two DSPGD steps, generic K on 2 x 1 and l on 1 x 1, X 1 x 2 symbolic")
 
 
 def telescoped_deviation(run: Run):

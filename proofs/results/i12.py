@@ -76,11 +76,8 @@ def _generic_H(context) -> Evidence:
     fact = prove_identity("I12 one step", _vec(W[1] - W[0]), -eta * H * _vec(X.T * S[0]),
                           hypotheses="H symmetric, l differentiable",
                           statement="vec(W+ - W) = -eta H vec(X^T grad l(R)) (row-major vec)")
-    ev = from_fact(fact)
-    if ev.status != "proved":
-        return ev
-    return Evidence("proved", f"{fact.detail}; generic symmetric H ({m} x {m}), generic l, X 1 x 2 symbolic; "
-                    "for invertible H: H^{-1} vec(W+ - W) = -eta vec(X^T grad l(R)), columns in range(X^T)")
+    return from_fact(fact, note=f"generic symmetric H ({m} x {m}), generic l, X 1 x 2 symbolic; "
+                     "for invertible H: H^{-1} vec(W+ - W) = -eta vec(X^T grad l(R)), columns in range(X^T)")
 
 
 def _explicit_H(context) -> Evidence:
@@ -94,11 +91,8 @@ def _explicit_H(context) -> Evidence:
     rhs = -eta * _vec(X.T * (S[0] + S[1]))
     fact = prove_identity("I12 two steps", lhs, rhs, hypotheses="H SPD, l differentiable",
                           statement="H^{-1} vec(W_2 - W_0) = -eta vec(X^T (grad l(R_0) + grad l(R_1)))")
-    ev = from_fact(fact)
-    if ev.status != "proved":
-        return ev
-    return Evidence("proved", f"{fact.detail}; explicit SPD H (leading minors {minors}, not I (x) M), "
-                    "two steps, generic l, X 1 x 2 symbolic")
+    return from_fact(fact, note=f"explicit SPD H (leading minors {minors}, not I (x) M), "
+                     "two steps, generic l, X 1 x 2 symbolic")
 
 
 def _quadratic_pre(context):
