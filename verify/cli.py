@@ -22,6 +22,7 @@ from numeric.precision import MAX_DPS, MIN_DPS
 from numeric.problem import Problem, load_arrays, load_problem, random_problem
 
 from .check import Settings, UserClaim, check, check_by_name, stopped
+from . import margin_cli
 from .custom import build_custom
 from .norms import NORMS
 from .report import catalog_table, check_header, claims_table, proofs_table, refutation_notes
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--seed", type=_int_in(0, 2**32 - 1, "--seed"), default=0)
     pr.add_argument("--out", default=".", metavar="DIR", help="where probes save counterexample instances")
     pr.add_argument("--json", action="store_true")
+    margin_cli.add_parser(sub, _int_in)
     k = sub.add_parser("catalog", help="list the preconditioner catalogue")
     k.add_argument("--json", action="store_true")
     return p
@@ -325,6 +327,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_check(args)
         if args.command == "proofs":
             return cmd_proofs(args)
+        if args.command == "margin":
+            return margin_cli.cmd_margin(args)
         return cmd_catalog(args)
     except InputError as exc:
         msg = " ".join(str(exc).split())
