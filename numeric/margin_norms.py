@@ -50,9 +50,19 @@ class MarginNorm:
 
 
 def _frac(v: Fraction | None) -> str:
+    """Exact text of a ratio: a terminating decimal where there is one (0.52), else p/q."""
     if v is None:
         return "-"
-    return str(v.numerator) if v.denominator == 1 else (repr(float(v)) if float(v) == v else str(v))
+    q = v.denominator
+    for p in (2, 5):
+        while q % p == 0:
+            q //= p
+    if q != 1:
+        return str(v)
+    from decimal import Decimal, localcontext
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return format(Decimal(v.numerator) / Decimal(v.denominator), "f")
 
 
 def polar(G: np.ndarray, rtol: float = 1e-12) -> np.ndarray:

@@ -109,3 +109,23 @@ def test_campaign_constant_lr_muon_adam_moves_the_ratio_to_kappa_r():
     best, kr = float(fit["best_fitting_ratio"]), float(fit["kappa_times_r"])
     assert kr < 0.8 and abs(best - kr) / kr < 0.05
     assert verdicts(res)["margin:hybrid"] != "verified"
+
+
+def test_an_instance_that_cannot_separate_two_norms_says_so():
+    """On this binary instance the l2 and linf max-margin directions coincide (cross gap ~1e-8):
+    both claims hold, and each verified verdict says the data cannot tell the norms apart."""
+    prob = random_margin_problem("binary", 16, 6, seed=0)
+    res = run(prob, "ngd", steps=50_000, schedule=Schedule(0.02))
+    v = verdicts(res)
+    assert v["margin:l2"] == v["margin:linf"] == "verified"
+    for c in res.record["claims"]:
+        if c["verdict"] == "verified":
+            assert "cannot tell them apart" in c["reason"]
+            assert float(next(iter(c["evidence"]["indistinguishable_from"].values()))) < 1e-6
+
+
+def test_user_ratio_claims_keep_their_label():
+    res = run(HYB, "muon-sign", Fraction(1), steps=2000, extra_ratios=(("0.52", Fraction(13, 25)),),
+              report=("margin:hybrid:0.52",))
+    assert [c["id"] for c in res.record["claims"]] == ["margin:hybrid:0.52"]
+    assert res.record["claims"][0]["evidence"]["norm"] == "hybrid(r=0.52)"

@@ -17,7 +17,7 @@ from fractions import Fraction
 import numpy as np
 
 from numeric.margin_data import MarginProblem
-from numeric.margin_norms import MarginNorm, normalized_margin
+from numeric.margin_norms import MarginNorm, norm, normalized_margin
 from numeric.margin_optimizers import Optimizer
 from numeric.margin_run import MarginTrajectory, Schedule, run_margin
 
@@ -37,7 +37,7 @@ class MarginSettings:
     schedule: Schedule = Schedule(0.01, 0.0)
     tol: Fraction = Fraction(DEFAULT_MARGIN_TOL)
     ratio: Fraction = Fraction(1)  # r of the claim margin:hybrid
-    extra_ratios: tuple = ()  # claims margin:hybrid:R
+    extra_ratios: tuple = ()  # claims margin:hybrid:R: Fractions, or (label, Fraction) pairs
     report: tuple | None = None  # claim ids to report (None: all)
     solver: str = "CLARABEL"
     timeout: float | None = None
@@ -58,14 +58,15 @@ class MarginResult:
 def claim_norms(prob: MarginProblem, settings: MarginSettings) -> list[tuple[str, MarginNorm]]:
     out = [("margin:l2", MarginNorm("l2")), ("margin:linf", MarginNorm("linf")),
            ("margin:spectral", MarginNorm("spectral")), ("margin:hybrid", MarginNorm("hybrid", settings.ratio))]
-    for r in settings.extra_ratios:
-        if r != settings.ratio:
-            out.append((f"margin:hybrid:{_ratio_text(r)}", MarginNorm("hybrid", r)))
+    for item in settings.extra_ratios:
+        label, r = item if isinstance(item, tuple) else (_ratio_text(item), item)
+        out.append((f"margin:hybrid:{label}", MarginNorm("hybrid", r)))
     return out
 
 
 def _ratio_text(r: Fraction) -> str:
-    return str(r.numerator) if r.denominator == 1 else (repr(float(r)) if float(r) == r else str(r))
+    from numeric.margin_norms import _frac
+    return _frac(r)
 
 
 def _gap(gamma: tuple, star: tuple) -> tuple[Fraction, Fraction]:
@@ -80,7 +81,7 @@ def norm_evidence(prob: MarginProblem, N: MarginNorm, predicted: bool, traj: Mar
                   rerun: MarginTrajectory | None, solver: str) -> NormEvidence:
     """Reference, certified gaps at every checkpoint, rounding, KKT profile for one norm."""
     ref = solve_reference(prob, N, solver)
-    ev = NormEvidence(N, predicted, ref.reason)
+    ev = NormEvidence(N, predicted, ref.reason, reference_point=ref.point)
     if not ref.certified:
         return ev
     star = (ref.lo, ref.hi)
@@ -101,13 +102,34 @@ def norm_evidence(prob: MarginProblem, N: MarginNorm, predicted: bool, traj: Mar
     if N.name == "l2" and ev.gap[1] >= 0:
         ev.direction_bound = math.sqrt(2 * float(ev.gap[1]))
     ev.distance_to_optimal_set = distance_to_optimal_set(
-        prob, ref, traj.theta / _norm_value(prob, N, traj.theta), solver)
+        prob, ref, traj.theta / norm(prob, N, traj.theta), solver)
     return ev
 
 
-def _norm_value(prob, N, theta) -> float:
-    from numeric.margin_norms import norm
-    return norm(prob, N, theta)
+def cross_gap(prob: MarginProblem, of: NormEvidence, in_: NormEvidence) -> float:
+    """``1 - gamma_M(w*_N) / gamma*_M``: how far ``N``'s max-margin point is from optimal in ``M``
+    (float64, from the certified bracket's lower end; a property of the instance)."""
+    return 1 - normalized_margin(prob, in_.norm, of.reference_point) / float(in_.gamma_star[0])
+
+
+def _with_discrimination_note(prob: MarginProblem, v: Verdict, evidences: dict) -> Verdict:
+    """A verified claim whose norm this instance cannot tell from another verified norm says so."""
+    if v.verdict != "verified":
+        return v
+    me = evidences[v.id]
+    close = {}
+    for cid, ev in evidences.items():
+        if cid != v.id and ev.norm != me.norm and ev.gamma_star is not None and me.gamma_star is not None:
+            if ev.verified:
+                close[ev.norm.label] = max(cross_gap(prob, me, ev), cross_gap(prob, ev, me))
+    if not close:
+        return v
+    from dataclasses import replace
+    note = "; ".join(f"{k} is verified too: the two norms' max-margin directions differ by a cross gap of "
+                     f"only {g:.3g} on this instance" for k, g in close.items())
+    return replace(v, reason=f"{v.reason}. Note: {note}, so this run cannot tell them apart at this tolerance "
+                             f"(lower --tol or use data that separate the norms)",
+                   evidence={**v.evidence, "indistinguishable_from": {k: f"{g:.3g}" for k, g in close.items()}})
 
 
 def fit_hybrid_ratio(prob: MarginProblem, theta: np.ndarray, solver: str) -> dict:
@@ -137,8 +159,14 @@ def fit_hybrid_ratio(prob: MarginProblem, theta: np.ndarray, solver: str) -> dic
             b = lo + phi * (hi - lo)
             fb = gap(math.exp(b))
     r_best, g_best = (math.exp(a), fa) if fa <= fb else (math.exp(b), fb)
-    return {"best_fitting_ratio": f"{r_best:.4g}", "relative_gap_at_best": f"{g_best:.3g}",
-            "grid": {f"{r:.4g}": f"{g:.3g}" for g, r in grid}}
+    near = [r for g, r in grid if g <= max(2 * g_best, g_best + 1e-4)] + [r_best]
+    out = {"best_fitting_ratio": f"{r_best:.4g}", "relative_gap_at_best": f"{g_best:.3g}",
+           "ratios_fitting_as_well": [f"{min(near):.4g}", f"{max(near):.4g}"],
+           "grid": {f"{r:.4g}": f"{g:.3g}" for g, r in grid}}
+    if max(near) >= RATIO_GRID[-1] or min(near) <= RATIO_GRID[0]:
+        out["note"] = ("the fit is flat up to the end of the grid: beyond it one block's constraint is "
+                       "inactive and every such ratio has the same max-margin direction")
+    return out
 
 
 def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) -> MarginResult:
@@ -154,6 +182,7 @@ def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) 
         if N.applies_to(prob):
             predicted = opt.predicted is not None and opt.predicted == N
             evidences[cid] = norm_evidence(prob, N, predicted, traj, rerun, settings.solver)
+            evidences[cid].verified = evidences[cid].meets_verification(settings.tol)
     verdicts = []
     for cid, N in claim_norms(prob, settings):
         if settings.report is not None and cid not in settings.report:
@@ -162,9 +191,13 @@ def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) 
             verdicts.append(Verdict(cid, "not_applicable",
                                     f"the {N.label} norm is not defined on the {prob.kind} model's parameters"))
             continue
-        others = [evidences[o].norm.label for o in evidences
-                  if o != cid and evidences[o].meets_verification(settings.tol)]
+        others = sorted({evidences[o].norm.label for o in evidences
+                         if evidences[o].norm != N and evidences[o].verified})
         verdicts.append(decide(cid, evidences[cid], others, settings.tol, traj.steps, traj.stopped, opt.name))
+    verdicts = [_with_discrimination_note(prob, v, evidences) for v in verdicts]
+    missing = set(settings.report or ()) - {v.id for v in verdicts}
+    if missing:  # a requested claim must never vanish from the report
+        raise AssertionError(f"requested claims not evaluated: {sorted(missing)}")
     record = {
         "tool": {"name": "dspgd-verify", "version": _version()},
         "optimizer": {"name": opt.name, "params": {k: str(v) for k, v in opt.params.items()},

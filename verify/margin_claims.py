@@ -49,6 +49,8 @@ class NormEvidence:
     kkt: dict | None = None
     direction_bound: float | None = None  # l2 only: ||theta_hat - w*||_2 <= sqrt(2 gap / gamma*)
     distance_to_optimal_set: float | None = None
+    reference_point: object = None  # the solver's max-margin point (numpy), for cross gaps
+    verified: bool = False  # set once: meets_verification(tol) for the run's tolerance
 
     def meets_verification(self, tol: Fraction) -> bool:
         return (self.gap is not None and self.rounding is not None and self.kkt is not None

@@ -22,7 +22,7 @@ from .verdict import exit_status
 
 HEADLINE = ("ngd", "sign", "adam", "spectral", "muon", "muon-sign")
 DEFAULT_MODEL = {"muon-sign": "hybrid", "muon-adam": "hybrid"}
-DEFAULT_SIZES = {"binary": (16, 6, 1), "multiclass": (16, 6, 4), "hybrid": (16, 3, 4)}
+DEFAULT_SIZES = {"binary": (24, 8, 1), "multiclass": (16, 6, 4), "hybrid": (16, 3, 4)}
 CLAIM_IDS = ("margin:l2", "margin:linf", "margin:spectral", "margin:hybrid")
 
 
@@ -31,9 +31,9 @@ def add_parser(sub, int_in) -> None:
     m.add_argument("--optimizer", metavar="NAME", help=f"{'|'.join(OPTIMIZERS)}; default: {' '.join(HEADLINE)}")
     m.add_argument("--ratio", metavar="R", help="hybrid ratio r = eta_A/eta_M of muon-sign/muon-adam (default 1)")
     m.add_argument("--model", metavar="KIND", help=f"{'|'.join(KINDS)} (default: multiclass; hybrid for muon-sign/muon-adam)")
-    m.add_argument("--n", type=int_in(2, 500, "--n"), default=None, help="samples (default 16)")
+    m.add_argument("--n", type=int_in(2, 500, "--n"), default=None, help="samples (default 16; 24 for binary)")
     m.add_argument("--d", type=int_in(1, 100, "--d"), default=None,
-                   help="features (multiclass/binary, default 6) or the side of the square Z_i (hybrid, default 3)")
+                   help="features (multiclass, default 6; binary, default 8) or the side of the square Z_i (hybrid, default 3)")
     m.add_argument("--k", type=int_in(1, 50, "--k"), default=None,
                    help="classes (multiclass, default 4) or the size of the vector block (hybrid, default 4)")
     m.add_argument("--seed", type=int_in(0, 2**32 - 1, "--seed"), default=None)
@@ -67,13 +67,12 @@ def _claims(texts) -> tuple[tuple | None, tuple]:
     if not texts:
         return None, ()
     ids, ratios = [], []
-    for t in texts:
-        t = t.strip()
+    for t in dict.fromkeys(x.strip() for x in texts):
         if t in CLAIM_IDS:
             ids.append(t)
         elif t.startswith("margin:hybrid:"):
-            r = _fraction(t.split(":", 2)[2], f"--claim {t!r}: the ratio", lo=0)
-            ratios.append(r)
+            label = t.split(":", 2)[2]
+            ratios.append((label, _fraction(label, f"--claim {t!r}: the ratio", lo=0)))
             ids.append(t)
         else:
             raise InputError(f"--claim {t!r}: expected margin:l2, margin:linf, margin:spectral, margin:hybrid "
@@ -163,12 +162,13 @@ def margin_table(records: list[dict]) -> str:
             gtxt = f"gap in [{gap[0]}, {gap[1]}]" if gap else ""
             ktxt = f"tau99={kkt.get('tau99')}" if kkt else ""
             lines.append(f"  {c['id']:<22} {SYMBOL[c['verdict']]:<13} {gtxt:<36} {ktxt}")
-            if c["verdict"] in ("refuted", "inconclusive"):
+            if c["verdict"] in ("refuted", "inconclusive") or "indistinguishable_from" in ev:
                 lines.append(f"      {c['reason']}")
         fit = r.get("hybrid_ratio_fit")
         if fit:
             extra = f", kappa = {fit['kappa_final']} so kappa*r = {fit['kappa_times_r']}" if "kappa_final" in fit else ""
+            lo, hi = fit["ratios_fitting_as_well"]
             lines.append(f"  best-fitting hybrid ratio r' = {fit['best_fitting_ratio']} "
-                         f"(relative gap {fit['relative_gap_at_best']}){extra}")
+                         f"(relative gap {fit['relative_gap_at_best']}; as good: r' in [{lo}, {hi}]){extra}")
         lines.append("")
     return "\n".join(lines).rstrip()
