@@ -214,6 +214,15 @@ def _kernel(name: str, pre: Preconditioner, dtype, d: int, k: int) -> Callable:
     raise ValueError(f"no float64 kernel for {name!r}")  # guarded by supported()
 
 
+def float64_grad(pre: Preconditioner, G: np.ndarray, dtype=np.float64) -> np.ndarray:
+    """``grad K(G)`` exactly as the float64 (or longdouble) loop computes it (for the cross-checks)."""
+    name = _kernel_name(pre)
+    if name is None:
+        raise ValueError(f"no float64 kernel for {pre.name!r}")
+    G = np.asarray(G, dtype=dtype)
+    return _kernel(name, pre, dtype, G.shape[0], G.shape[1])(G)[0]
+
+
 # ----------------------------------------------------------------------------- losses
 def _loss(xp: ExactProblem, dtype) -> tuple[Callable, Callable]:
     """``(gradient(R), total(R))`` of :mod:`numeric.losses` in ``dtype``, in cancellation-free forms:
