@@ -26,7 +26,7 @@ def main() -> int:
 
     from verify.cli import main as cli
     t0 = time.perf_counter()
-    with LocalCluster(n_workers=a.workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=a.workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         print(f"LocalCluster with {a.workers} worker processes at {cluster.scheduler_address} "
               f"(started in {time.perf_counter() - t0:.1f} s)", flush=True)
         status = cli(["sweep", "--preconditioners", a.preconditioners, "--sizes", a.sizes, "--seeds", a.seeds,
