@@ -77,7 +77,7 @@ def _verdicts(rec):
 def test_float64_verdicts_equal_mpmath_verdicts_on_the_catalogue():
     problem = random_problem(3, 8, 2, seed=0)
     for name in NAMES:
-        hi = check_by_name(problem, name, {}, Settings(dps=20, lrs=LRS, backend="mpmath")).record
+        hi = check_by_name(problem, name, {}, Settings(dps=30, lrs=LRS, backend="mpmath")).record
         lo = check_by_name(problem, name, {}, Settings(lrs=LRS, backend="float64")).record
         assert lo["settings"]["backend"] == "float64" and lo["settings"]["tolerance"] == "1e-8"
         assert lo["settings"]["arithmetic"] == "float64" and lo["settings"]["dps"] == 15
