@@ -31,8 +31,8 @@ asked to hold to ``1e-20`` comes out ``inconclusive`` (its error bound exceeds t
 grad K kernels (float64 and longdouble): gd ``G``; ngd ``G/(||G|| + eps)``; clip
 ``min(1, c/||G||) G``; adam ``G/(|G| + eps)``; sign ``tanh(G/eps)``; clipv ``clamp(G, -c, c)``;
 muon ``U diag(s/(s + eps)) V^T`` (float64: ``numpy.linalg.svd``; longdouble: the k x k
-eigenproblem of ``G^T G`` by Jacobi rotations, :func:`symmetric_eigh`, since LAPACK has no longdouble); quadratic ``H vec(G)``
-(row-major vec).  A record may instead bring its own float64 step ``W -> W_new`` in
+eigenproblem of ``G^T G`` by Jacobi rotations, :func:`symmetric_eigh`, since LAPACK has no
+longdouble); quadratic ``H vec(G)`` (row-major vec).  A record may instead bring its own float64 step ``W -> W_new`` in
 ``pre.extra["float64_step"]`` (the update computed by torch, :mod:`numeric.torch_preconditioner`);
 its rerun then uses the catalogue map named by ``pre.extra["exact_map"]``.
 """

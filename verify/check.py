@@ -8,12 +8,14 @@ record of the DESIGN contract.
 from __future__ import annotations
 
 import time
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from fractions import Fraction
 
 from numeric.catalog import make_preconditioner
 from numeric.dspgd import DEFAULT_MAX_ITER
+from numeric.errors import InputError
+from numeric.float64_backend import TOLERANCE as FLOAT64_TOL
 from numeric.exact_problem import ExactProblem
 from numeric.matrices import fro_norm, sub
 from numeric.precision import to_decimal_string as dec
@@ -27,11 +29,9 @@ from . import claims as C
 from .characterization import characterize
 from .runs import LearningRate, run_at
 from .verdict import DEFAULT_TOL, Verdict, exit_status
-from numeric.errors import InputError
 
 DEFAULT_FRACTIONS = (Fraction(45, 100), Fraction(9, 10))
 RERUN_EXTRA_DIGITS = 20
-FLOAT64_TOL = "1e-8"  # what a float64 run can resolve (numeric.float64_backend.TOLERANCE)
 FLOAT64_MIN_EVAL_DPS = 30  # the exact float64 iterates need >= 64-bit mpf contexts
 
 

@@ -27,9 +27,9 @@ from .custom import build_custom
 from .norms import NORMS
 from .report import catalog_table, check_header, claims_table, proofs_table, refutation_notes
 from .runs import LearningRate
+from .library_check import LIBRARY, library_backend, library_preconditioner
 from .sweep import add_parser as add_sweep_parser
 from .sweep import cmd_sweep
-from .library_check import LIBRARY, library_backend, library_preconditioner
 from .verdict import DEFAULT_TOL, exit_status
 
 EXIT_BAD_INPUT = 2
@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     c = sub.add_parser("check", help="run DSPGD and judge the claims of the DSPGD paper")
     c.add_argument("--preconditioner", choices=None, metavar="NAME",
-                   help=f"catalogue entry ({', '.join(CATALOG)}); default: all of them")
+                   help=f"catalogue entry ({', '.join(CATALOG)}), or torch-adam (the update computed by torch); "
+                        "default: all catalogue entries")
     c.add_argument("--param", action="append", metavar="KEY=VALUE", help="preconditioner parameter, e.g. eps=0.001")
     c.add_argument("--K", dest="K", metavar="EXPR", help="your own K, in the variable of --structure")
     c.add_argument("--update", metavar="EXPR", help="your own update map U(G) (entrywise in G, or a nested list)")

@@ -131,7 +131,7 @@ def _run_at_float64(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph
 
     A K that is only locally Lipschitz has no float64 kernel (user K run the mpmath loop)."""
     from numeric import float64_backend as f64
-    ctx, hctx = xp.ctx, xph.ctx
+    hctx = xph.ctx
     eta, label = lr.resolve(xph, pre)
     eta = f64.float64_eta(eta)
     traj = f64.run_dspgd_float64(xp, pre, eta, max_iter=max_iter, timeout=timeout)
