@@ -152,3 +152,13 @@ def test_torch_adam_without_torch_exits_2():
     assert r.returncode == 2, r.stderr
     assert "needs torch: pip install 'dspgd-verify[xcheck]'" in r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_without_a_wider_longdouble_the_rerun_is_high_precision(monkeypatch):
+    """Where longdouble is float64 (e.g. arm64 macOS) the rounding check reruns at P + 20 digits."""
+    monkeypatch.setattr(f64, "longdouble_is_wider", lambda: False)
+    problem = random_problem(3, 8, 2, seed=0)
+    rec = check_by_name(problem, "adam", {}, Settings(dps=30, lrs=LRS[:1], backend="float64")).record
+    assert rec["settings"]["rerun_arithmetic"] == "mpmath" and rec["settings"]["rerun_dps"] == 50
+    conv = next(c for c in rec["claims"] if c["id"] == "convergence")
+    assert conv["verdict"] == "verified" and 0 < float(conv["evidence"]["rounding_difference"]) < 1e-13

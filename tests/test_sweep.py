@@ -108,3 +108,14 @@ def test_parquet_without_pyarrow_exits_2(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2, r.stderr
     assert "pip install 'dspgd-verify[sweep]'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_sweep_json_summary(capsys):
+    import json
+    assert main(["sweep", "--preconditioners", "gd,sign", "--sizes", "2x5x1", "--seeds", "0..1", "--jobs", "1",
+                 "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["instances"] == 2 and s["rows"] == 2 * 2 * 10 and s["exit_status"] == 0
+    assert s["counts"]["lr_dependence"]["verified"] == 2 and s["counts"]["isotropic_bias"]["not_applicable"] == 4
+    assert s["worst_c_empirical"]["preconditioner"] == "sign" and s["worst_c_empirical"]["c_empirical"] > 1
+    assert s["largest_lr_sensitivity"]["preconditioner"] == "sign" and s["tolerance"] == "1e-8"
