@@ -31,6 +31,7 @@ flint's precision is process-wide state (``flint.ctx.prec``); it is set only ins
 """
 from __future__ import annotations
 
+import threading
 import time
 from contextlib import contextmanager
 from typing import Callable, Iterator
@@ -58,15 +59,24 @@ def available() -> bool:
     return _flint is not None
 
 
+_PREC_LOCK = threading.RLock()
+
+
 @contextmanager
 def flint_precision(bits: int) -> Iterator[None]:
-    """Run the block with ``flint.ctx.prec = bits``; the previous precision is restored."""
-    old = _flint.ctx.prec
-    _flint.ctx.prec = int(bits)
-    try:
-        yield
-    finally:
-        _flint.ctx.prec = old
+    """Run the block with ``flint.ctx.prec = bits``; the previous precision is restored.
+
+    ``flint.ctx`` is process-wide, so the block holds a lock: loops in threads (a threaded
+    Dask worker of ``dspgd-verify sweep``) run one after another instead of changing each
+    other's precision mid-run (a run and its P + 20 rerun at one precision would agree with
+    each other and hide the rounding)."""
+    with _PREC_LOCK:
+        old = _flint.ctx.prec
+        _flint.ctx.prec = int(bits)
+        try:
+            yield
+        finally:
+            _flint.ctx.prec = old
 
 
 def supported(xp: ExactProblem, pre: Preconditioner) -> bool:

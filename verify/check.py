@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from fractions import Fraction
 
 from numeric.catalog import make_preconditioner
 from numeric.dspgd import DEFAULT_MAX_ITER
+from numeric.errors import InputError
+from numeric.float64_backend import TOLERANCE as FLOAT64_TOL
 from numeric.exact_problem import ExactProblem
 from numeric.matrices import fro_norm, sub
 from numeric.precision import to_decimal_string as dec
@@ -29,6 +32,7 @@ from .verdict import DEFAULT_TOL, Verdict, exit_status
 
 DEFAULT_FRACTIONS = (Fraction(45, 100), Fraction(9, 10))
 RERUN_EXTRA_DIGITS = 20
+FLOAT64_MIN_EVAL_DPS = 30  # the exact float64 iterates need >= 64-bit mpf contexts
 
 
 @dataclass(frozen=True)
@@ -45,13 +49,19 @@ class UserClaim:
 class Settings:
     dps: int = 50
     lrs: tuple = tuple(LearningRate("frac", f) for f in DEFAULT_FRACTIONS)
-    tol: str = DEFAULT_TOL
+    tol: str | None = None  # None: DEFAULT_TOL (1e-20), or FLOAT64_TOL (1e-8) under the float64 backend
     max_iter: int = DEFAULT_MAX_ITER
     timeout: float | None = None
     solver: str = "CLARABEL"
     claims: tuple = ()
     backend: str = "mpmath"
     rerun_extra_digits: int = RERUN_EXTRA_DIGITS
+
+    def tolerance(self) -> str:
+        """The relative tolerance of equality claims: as given, else the backend's default."""
+        if self.tol is not None:
+            return self.tol
+        return FLOAT64_TOL if self.backend == "float64" else DEFAULT_TOL
 
 
 @dataclass
@@ -68,9 +78,18 @@ def _facts(pre: Preconditioner) -> dict:
     """The symbolic facts of K: the catalogue's SymPy description, or the user's K."""
     if "symbolic" in pre.extra:
         facts = dict(pre.extra.get("facts") or pre.extra["symbolic"].facts())
+    elif pre.extra.get("H") is None:
+        facts = dict(_catalogue_facts(pre.name, tuple(sorted(pre.params.items()))))
     else:
         facts = symbolic_k(pre.name, dict(pre.params), pre.extra.get("H")).facts()
     return facts
+
+
+@lru_cache(maxsize=64)
+def _catalogue_facts(name: str, params: tuple) -> dict:
+    """The symbolic facts of a catalogue K depend only on its name and parameters: proved once per
+    process (a campaign checks the same K on thousands of problems).  Facts are immutable."""
+    return symbolic_k(name, dict(params), None).facts()
 
 
 def local_lipschitz(pre: Preconditioner, runs: list, hctx) -> Fact | None:
@@ -103,6 +122,8 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
         (pre.structure == "general" and proved("isotropic"))
     left_inv = pre.left_invariant or (pre.structure == "general" and proved("left_invariant"))
     dps = settings.dps
+    if settings.backend == "float64":
+        dps = max(dps, FLOAT64_MIN_EVAL_DPS)  # evaluation precision; the loop itself is float64
     with working_precision(dps) as ctx, working_precision(dps + settings.rerun_extra_digits) as hctx:
         xp = ExactProblem.build(ctx, p)
         xph = ExactProblem.build(hctx, p)
@@ -110,6 +131,14 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
         if backend == "flint":  # the record states the loop actually run: mpmath for a K without a fast path
             from numeric.flint_backend import supported
             backend = "flint" if supported(xp, pre) else "mpmath"
+        if "float64_step" in pre.extra and backend != "float64":
+            raise InputError(f"{pre.name} computes its update in float64: it runs only with the float64 backend")
+        if backend == "float64":
+            from numeric.float64_backend import supported as float64_supported
+            if not float64_supported(xp, pre):
+                if "float64_step" in pre.extra:
+                    raise InputError(f"{pre.name}: no float64 loop for this problem (loss {p.loss.name})")
+                backend = "mpmath"
         runs = [run_at(lr, pre, xp, xph, settings.max_iter, settings.timeout, backend) for lr in settings.lrs]
         if facts.get("lipschitz") is not None and facts["lipschitz"].status != "proved":
             local = local_lipschitz(pre, runs, hctx)
@@ -119,7 +148,8 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
         scale = fro_norm(hctx, sub(w_gd, xph.W0))
         if scale == 0:
             scale = hctx.one  # W0 already interpolates: distances become absolute
-        tol = hctx.mpf(settings.tol)
+        tol_text = settings.tolerance() if backend == settings.backend else (settings.tol or DEFAULT_TOL)
+        tol = hctx.mpf(tol_text)
         ci = C.ClaimInputs(pre, xph, runs, w_gd, scale, tol, facts, isotropic, left_inv, settings.solver)
         verdicts: list[Verdict] = []
         for run in runs:
@@ -148,13 +178,16 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
             "problem": {**p.describe(), "sigma_min": dec(xph.sigma_min, 12), "sigma_max": dec(xph.sigma_max, 12),
                         "minnorm_distance": dec(scale, 12)},
             "settings": {"dps": dps, "rerun_dps": dps + settings.rerun_extra_digits, "backend": backend,
+                         **_arithmetic(runs, dps),
                          "lrs": [r.label for r in runs],
                          "lr_fractions": [_fraction_str(lr.value) if lr.kind == "frac" else None for lr in settings.lrs],
-                         "tolerance": settings.tol, "max_iter": settings.max_iter, "solver": settings.solver,
+                         "tolerance": tol_text, "max_iter": settings.max_iter, "solver": settings.solver,
                          "loss_convention": "sum over entries"},
             "claims": [v.to_json() for v in verdicts],
             "seconds": round(time.perf_counter() - t0, 3),
         }
+    if "library" in pre.extra:
+        record["preconditioner"]["update_computed_by"] = pre.extra["library"]
     return CheckResult(record, verdicts)
 
 
@@ -167,12 +200,22 @@ def stopped(problem: Problem, description: dict, facts: dict, settings: Settings
                            "convex": facts["convex"].status if "convex" in facts else "unknown"},
         "problem": problem.describe(),
         "settings": {"dps": settings.dps, "backend": settings.backend, "lrs": [], "lr_fractions": [],
-                     "tolerance": settings.tol, "loss_convention": "sum over entries"},
+                     "tolerance": settings.tolerance(), "loss_convention": "sum over entries"},
         "stopped": "assumptions refuted before any iteration: " + verdict.reason,
         "claims": [verdict.to_json()],
         "seconds": 0.0,
     }
     return CheckResult(record, [verdict])
+
+
+def _arithmetic(runs: list, dps: int) -> dict:
+    """For a float64 run: the loop's and the rerun's arithmetic and digits, and the evaluation digits
+    (``dps`` of the contract then means the float64 loop's 15 digits)."""
+    r = runs[0] if runs else None
+    if r is None or r.arithmetic is None:
+        return {}
+    return {"dps": r.dps, "rerun_dps": r.dps_hi, "evaluation_dps": dps,
+            "arithmetic": r.arithmetic, "rerun_arithmetic": r.rerun_arithmetic}
 
 
 def _hessian(pre: Preconditioner) -> dict:

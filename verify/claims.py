@@ -59,7 +59,10 @@ def _s(x, digits: int = 6):
 
 
 def _precision(run: RunEvidence) -> dict:
-    return {"dps": run.dps, "rerun_dps": run.dps_hi, "rounding_difference": _s(run.rounding, 3)}
+    out = {"dps": run.dps, "rerun_dps": run.dps_hi, "rounding_difference": _s(run.rounding, 3)}
+    if run.arithmetic is not None:  # the float64 backend says what ran
+        out.update(arithmetic=run.arithmetic, rerun_arithmetic=run.rerun_arithmetic)
+    return out
 
 
 # ----------------------------------------------------------------------------- convergence

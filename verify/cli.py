@@ -11,6 +11,7 @@ import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+from fractions import Fraction
 
 import numpy as np
 
@@ -27,6 +28,9 @@ from .custom import build_custom
 from .norms import NORMS
 from .report import catalog_table, check_header, claims_table, proofs_table, refutation_notes
 from .runs import LearningRate
+from .library_check import LIBRARY, library_backend, library_preconditioner
+from .sweep import add_parser as add_sweep_parser
+from .sweep import cmd_sweep
 from .verdict import DEFAULT_TOL, exit_status
 
 EXIT_BAD_INPUT = 2
@@ -59,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     c = sub.add_parser("check", help="run DSPGD and judge the claims of the DSPGD paper")
     c.add_argument("--preconditioner", choices=None, metavar="NAME",
-                   help=f"catalogue entry ({', '.join(CATALOG)}); default: all of them")
+                   help=f"catalogue entry ({', '.join(CATALOG)}), or torch-adam (the update computed by torch); "
+                        "default: all catalogue entries")
     c.add_argument("--param", action="append", metavar="KEY=VALUE", help="preconditioner parameter, e.g. eps=0.001")
     c.add_argument("--K", dest="K", metavar="EXPR", help="your own K, in the variable of --structure")
     c.add_argument("--update", metavar="EXPR", help="your own update map U(G) (entrywise in G, or a nested list)")
@@ -76,12 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--lr-frac", action="append", metavar="F",
                    help="eta = F * 2/(beta L sigma_max^2), F in (0, 1) (repeatable); default 0.45 and 0.9")
     c.add_argument("--dps", type=_int_in(MIN_DPS, MAX_DPS, "--dps"), default=50, help="decimal digits (default 50)")
-    c.add_argument("--backend", default="auto", metavar="auto|mpmath|flint",
-                   help="arithmetic of the DSPGD loop: flint (python-flint, fast), mpmath (reference); "
-                        "default auto: flint when python-flint is installed")
+    c.add_argument("--backend", default="auto", metavar="auto|mpmath|flint|float64",
+                   help="arithmetic of the DSPGD loop: flint (python-flint, fast), mpmath (reference), "
+                        "float64 (numpy, campaigns; claims to 1e-8); default auto: flint when python-flint is installed")
     c.add_argument("--claim", action="append", metavar="CLAIM",
                    help="extra claim: limit=gd, limit=minnorm:fro|l1|linf|spectral|nuclear|hinv, bound:c=V")
-    c.add_argument("--tol", default=DEFAULT_TOL, metavar="TOL", help="relative tolerance of equality claims (1e-20)")
+    c.add_argument("--tol", default=None, metavar="TOL",
+                   help=f"relative tolerance of equality claims ({DEFAULT_TOL}; 1e-8 with --backend float64)")
     c.add_argument("--max-iter", type=_int_in(1, 10**8, "--max-iter"), default=200_000)
     c.add_argument("--timeout", metavar="SECONDS", help="time budget per run (seconds)")
     c.add_argument("--solver", default="CLARABEL", metavar="NAME", help="cvxpy solver (CLARABEL)")
@@ -101,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     margin_cli.add_parser(sub, _int_in)
     k = sub.add_parser("catalog", help="list the preconditioner catalogue")
     k.add_argument("--json", action="store_true")
+    add_sweep_parser(sub)
     return p
 
 
@@ -163,9 +170,10 @@ def _exit_from_records(records: list[dict]) -> int:
 
 def cmd_check(args) -> int:
     from numeric import flint_backend
-    if args.backend not in ("auto", "mpmath", "flint"):
-        what = "is not implemented" if args.backend == "float64" else "is not available"
-        raise InputError(f"--backend {args.backend!r} {what} (accepted: auto, mpmath, flint)")
+    if args.backend not in ("auto", "mpmath", "flint", "float64"):
+        raise InputError(f"--backend {args.backend!r} is not available (accepted: auto, mpmath, flint, float64)")
+    if args.preconditioner in LIBRARY:
+        args.backend = library_backend(args.preconditioner, args.backend)
     if args.backend == "flint" and not flint_backend.available():
         raise InputError("--backend flint needs python-flint: pip install 'dspgd-verify[fast]'")
     if args.backend == "auto":
@@ -179,14 +187,14 @@ def cmd_check(args) -> int:
     if args.structure is not None and not custom:
         raise InputError("--structure needs --K or --update")
     names = [args.preconditioner] if args.preconditioner else list(CATALOG)
-    if args.preconditioner and args.preconditioner not in CATALOG:
+    if args.preconditioner and args.preconditioner not in CATALOG and args.preconditioner not in LIBRARY:
         raise InputError(f"unknown preconditioner {args.preconditioner!r} (choose from {', '.join(CATALOG)})")
     if params and not args.preconditioner and not custom:
         raise InputError("--param needs --preconditioner (or --K/--update)")
     claims = tuple(parse_claim(c) for c in args.claim or [])
     if any(c.norm == "hinv" for c in claims) and (custom or names != ["quadratic"]):
         raise InputError("--claim limit=minnorm:hinv needs --preconditioner quadratic")
-    tol = parse_number(args.tol, "--tol")
+    tol = parse_number(args.tol, "--tol") if args.tol is not None else Fraction(1, 2)
     if not 0 < tol < 1:
         raise InputError(f"--tol must lie in (0, 1), got {args.tol}")
     timeout = None
@@ -204,6 +212,9 @@ def cmd_check(args) -> int:
                         solver=args.solver, claims=claims, backend=args.backend, **({"lrs": lrs} if lrs else {}))
     if custom:
         return _check_custom(args, problem, params, settings)
+    if args.preconditioner in LIBRARY:
+        pre = library_preconditioner(args.preconditioner, params, (problem.d, problem.k))
+        return _print_records(args, [check(problem, pre, settings).record])
     for name in names:  # validate parameters before any long computation
         make_preconditioner(name, params, shape=(problem.d, problem.k), seed=problem.seed or 0, H=H)
     jobs = [(problem, name, params, settings, H) for name in names]
@@ -329,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_proofs(args)
         if args.command == "margin":
             return margin_cli.cmd_margin(args)
+        if args.command == "sweep":
+            return cmd_sweep(args)
         return cmd_catalog(args)
     except InputError as exc:
         msg = " ".join(str(exc).split())

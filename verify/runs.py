@@ -3,7 +3,11 @@ for the same number of steps, the tail bound, and the error bound of the limit.
 
     e_abs = tail bound (||W_inf - W_T||, SPEC 3.1)
           + rounding (||W_T^(P) - W_T^(P+extra)||, the precision-doubling check)
-          + reference allowance (10^(6 - P - extra) * max(1, ||W_T||))
+          + reference allowance (10^(6 - P_ref) * max(1, ||W_T||), P_ref the rerun's digits)
+
+With ``backend="float64"`` (:mod:`numeric.float64_backend`) the run is float64 with ``eta``
+rounded to float64, the rerun is in ``numpy.longdouble`` (or at P + extra digits where
+longdouble is not wider), and a float64 allowance ``1e-13 * max(1, ||W_T||)`` is added.
 
 Everything a claim compares is converted to the higher-precision context ``hctx``.
 """
@@ -66,6 +70,8 @@ class RunEvidence:
     dps: int
     dps_hi: int
     lipschitz_ball: object = None  # rho of the ball on which L was taken (locally Lipschitz K)
+    arithmetic: str | None = None  # "float64", with rerun_arithmetic "longdouble" or "mpmath" (float64 backend)
+    rerun_arithmetic: str | None = None
 
 
 LOCAL_BALL_MARGIN = Fraction(3, 2)
@@ -89,8 +95,10 @@ def run_at(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactPr
     run = run_dspgd
     if backend == "flint":
         from numeric.flint_backend import run_dspgd_flint as run
+    elif backend == "float64":
+        return _run_at_float64(lr, pre, xp, xph, max_iter, timeout)
     elif backend != "mpmath":
-        raise InputError(f"unknown backend {backend!r} (accepted: mpmath, flint)")
+        raise InputError(f"unknown backend {backend!r} (accepted: mpmath, flint, float64)")
     ctx, hctx = xp.ctx, xph.ctx
     rho = None
     local = lr.kind == "frac" and not ctx.isfinite(pre.L(ctx)) and pre.L_ball is not None
@@ -111,3 +119,28 @@ def run_at(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactPr
     allowance = hctx.mpf(10) ** (6 - hctx.dps) * max(hctx.one, fro_norm(hctx, W))
     err = None if tail.bound is None else hctx.mpf(tail.bound) + rounding + allowance
     return RunEvidence(lr, label, eta, traj, traj_hi, tail, W, rounding, err, ctx.dps, hctx.dps, rho)
+
+
+def _run_at_float64(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactProblem,
+                    max_iter: int, timeout: float | None) -> RunEvidence:
+    """:func:`run_at` for the float64 backend: ``eta`` rounded to float64 (used by the run, the rerun
+    and the tail bound), the run in float64, the rerun of the same length in longdouble, and
+
+        e_abs = tail + ||W_T^(float64) - W_T^(longdouble)|| + 10^(6 - P_ref) max(1, ||W_T||)
+              + ALLOWANCE max(1, ||W_T||).
+
+    A K that is only locally Lipschitz has no float64 kernel (user K run the mpmath loop)."""
+    from numeric import float64_backend as f64
+    hctx = xph.ctx
+    eta, label = lr.resolve(xph, pre)
+    eta = f64.float64_eta(eta)
+    traj = f64.run_dspgd_float64(xp, pre, eta, max_iter=max_iter, timeout=timeout)
+    traj_hi = f64.run_reference(xph, pre, eta, traj.iterations)
+    tail = tail_bound(xp, pre, traj)
+    W = [[hctx.mpf(v) for v in c] for c in traj.W]
+    rounding = fro_norm(hctx, sub(W, traj_hi.W))
+    wn = max(hctx.one, fro_norm(hctx, W))
+    allowance = (hctx.mpf(10) ** (6 - traj_hi.dps) + hctx.mpf(f64.ALLOWANCE)) * wn
+    err = None if tail.bound is None or not hctx.isfinite(rounding) else hctx.mpf(tail.bound) + rounding + allowance
+    return RunEvidence(lr, label, eta, traj, traj_hi, tail, W, rounding, err, traj.dps, traj_hi.dps, None,
+                       "float64", f64.reference_arithmetic(pre))
