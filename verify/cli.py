@@ -9,7 +9,6 @@ import argparse
 import json
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from fractions import Fraction
 
@@ -27,6 +26,7 @@ from . import margin_cli
 from .custom import build_custom
 from .norms import NORMS
 from .report import catalog_table, check_header, claims_table, proofs_table, refutation_notes
+from .parallel import map_jobs
 from .runs import LearningRate
 from .library_check import LIBRARY, library_backend, library_preconditioner
 from .sweep import add_parser as add_sweep_parser
@@ -218,12 +218,7 @@ def cmd_check(args) -> int:
     for name in names:  # validate parameters before any long computation
         make_preconditioner(name, params, shape=(problem.d, problem.k), seed=problem.seed or 0, H=H)
     jobs = [(problem, name, params, settings, H) for name in names]
-    workers = args.jobs or min(len(jobs), os.cpu_count() or 1, 2)
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            records = list(pool.map(_check_worker, jobs))
-    else:
-        records = [_check_worker(j) for j in jobs]
+    records = map_jobs(_check_worker, jobs, args.jobs)
     return _print_records(args, records)
 
 

@@ -6,8 +6,6 @@ on their default models, one table.
 from __future__ import annotations
 
 import json
-import os
-from concurrent.futures import ProcessPoolExecutor
 from fractions import Fraction
 
 from numeric.errors import InputError
@@ -16,6 +14,7 @@ from numeric.margin_optimizers import OPTIMIZERS, make_optimizer
 from numeric.margin_run import MAX_STEPS, Schedule
 from numeric.params import parse_number
 
+from .parallel import map_jobs
 from .margin_check import MarginSettings, margin_check
 from .margin_claims import DEFAULT_MARGIN_TOL
 from .verdict import exit_status
@@ -126,12 +125,7 @@ def cmd_margin(args) -> int:
     settings = _settings(args, ratio)
     names = [args.optimizer] if args.optimizer else list(HEADLINE)
     jobs = [(*_job(args, name, ratio), settings) for name in names]  # validate all before running
-    workers = args.jobs or min(len(jobs), os.cpu_count() or 1, 2)
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            records = list(pool.map(_worker, jobs))
-    else:
-        records = [_worker(j) for j in jobs]
+    records = map_jobs(_worker, jobs, args.jobs)
     status = exit_status([c for r in records for c in r["claims"]])
     if args.json:
         out = records[0] if len(records) == 1 else {"tool": records[0]["tool"], "results": records,
