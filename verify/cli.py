@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--solver", default="CLARABEL", metavar="NAME", help="cvxpy solver (CLARABEL)")
     c.add_argument("--jobs", type=_int_in(1, 64, "--jobs"), default=None, help="parallel processes (headline run)")
     c.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    c.add_argument("--report", metavar="FILE.md|FILE.html",
+                   help="also write a report with figures (PNGs in FILE_files/); needs the report extra")
+    from .lr_study_cli import add_lr_study_parser
+    add_lr_study_parser(sub, _int_in)
     pr = sub.add_parser("proofs", help="check the papers' identities, lemmas and theorems")
     pr.add_argument("--only", action="append", metavar="ID", help="run only this result (repeatable)")
     pr.add_argument("--preconditioner", metavar="NAME", help="run per-preconditioner steps for this entry")
@@ -152,7 +156,8 @@ def make_problem(args) -> tuple[Problem, np.ndarray | None]:
 
 def _check_worker(job):
     problem, name, params, settings, H = job
-    return check_by_name(problem, name, params, settings, H).record
+    result = check_by_name(problem, name, params, settings, H)
+    return result.record, result.histories
 
 
 def _exit_from_records(records: list[dict]) -> int:
@@ -161,6 +166,9 @@ def _exit_from_records(records: list[dict]) -> int:
 
 def cmd_check(args) -> int:
     from numeric import flint_backend
+    if args.report is not None:
+        from .report_file import validate_report_path
+        validate_report_path(args.report)
     if args.backend not in ("auto", "mpmath", "flint"):
         what = "is not implemented" if args.backend == "float64" else "is not available"
         raise InputError(f"--backend {args.backend!r} {what} (accepted: auto, mpmath, flint)")
@@ -208,10 +216,10 @@ def cmd_check(args) -> int:
     workers = args.jobs or min(len(jobs), os.cpu_count() or 1, 2)
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            records = list(pool.map(_check_worker, jobs))
+            results = list(pool.map(_check_worker, jobs))
     else:
-        records = [_check_worker(j) for j in jobs]
-    return _print_records(args, records)
+        results = [_check_worker(j) for j in jobs]
+    return _print_records(args, [r for r, _ in results], [h for _, h in results])
 
 
 def _check_custom(args, problem, params, settings) -> int:
@@ -219,19 +227,27 @@ def _check_custom(args, problem, params, settings) -> int:
     desc = {"name": "custom", "params": {k: str(v) for k, v in params.items()},
             "structure": args.structure or "entrywise", "K": args.K or f"from update {args.update}",
             "reconstruction": built.reconstruction}
+    histories: dict = {}
     if built.pre is None:
         record = stopped(problem, desc, built.facts, settings).record
     else:
         pre = replace(built.pre, extra={**built.pre.extra, "facts": built.facts})
-        record = check(problem, pre, settings).record
+        result = check(problem, pre, settings)
+        record, histories = result.record, result.histories
         record["preconditioner"]["source"] = built.source
         if built.reconstruction:
             record["preconditioner"]["reconstruction"] = built.reconstruction
-    return _print_records(args, [record])
+    return _print_records(args, [record], [histories])
 
 
-def _print_records(args, records: list[dict]) -> int:
+def _print_records(args, records: list[dict], histories: list[dict] | None = None) -> int:
     status = _exit_from_records(records)
+    if getattr(args, "report", None):
+        from .report_file import write_check_report
+        written = write_check_report(args.report, records, histories or [{} for _ in records],
+                                     f"exit status {status}")
+        print(f"report: {written[0]} ({len(written) - 1} figures in {os.path.dirname(written[-1]) or '.'})",
+              file=sys.stderr)
     if args.json:
         if len(records) == 1:
             print(json.dumps(records[0], indent=2))
@@ -325,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_check(args)
         if args.command == "proofs":
             return cmd_proofs(args)
+        if args.command == "lr-study":
+            from .lr_study_cli import cmd_lr_study
+            return cmd_lr_study(args)
         return cmd_catalog(args)
     except InputError as exc:
         msg = " ".join(str(exc).split())
