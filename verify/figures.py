@@ -13,8 +13,9 @@ The four figures of one preconditioner (``histories`` from :class:`verify.check.
 * ``drift``: the null-space drift ``||P_perp(W_t - W_0)||_F`` at t = 1, 2, 4, ... and at the
   end, log-log (zero for a left-invariant K, SPEC I11; exact zeros are drawn at the floor of
   the axis and said so);
-* ``limits``: ``||W_inf(eta) - W_GD||_F / ||W_GD - W_0||_F`` versus eta, and the coordinates of
-  ``W_inf(eta) - W_GD`` (each learning rate a marker series); for a left-invariant K every
+* ``limits``: ``||W_inf(eta) - W_GD||_F / ||W_GD - W_0||_F`` versus eta, the coordinates of
+  ``W_inf(eta) - W_GD`` (each learning rate a marker series) and, with two or more learning
+  rates, the coordinates of ``W_inf(eta) - W_inf(eta_min)``; for a left-invariant K every
   limit is W_GD (SPEC 3.2) and the panel says so.
 """
 from __future__ import annotations
@@ -114,36 +115,44 @@ def drift_figure(name: str, histories: dict, left_invariant: bool) -> bytes:
 
 
 def limits_figure(name: str, histories: dict, left_invariant: bool) -> bytes:
-    """Left: relative distance of each limit to W_GD versus eta.  Right: the coordinates of
-    ``W_inf(eta) - W_GD`` (index ``i + d j`` of entry (i, j)) for each eta."""
-    fig = _figure(10.0, 4.0)
-    ax, bx = fig.subplots(1, 2)
+    """Left: ``||W_inf(eta) - W_GD|| / ||W_GD - W_0||`` versus eta.  Middle: the coordinates of
+    ``W_inf(eta) - W_GD`` (entry (i, j) at index ``i + d j``).  Right (two or more learning rates):
+    the coordinates of ``W_inf(eta) - W_inf(eta_min)``, where the learning-rate dependence shows
+    (it is far smaller than the distance to W_GD)."""
+    runs = _runs(histories)
+    several = len(runs) > 1
+    fig = _figure(15.0 if several else 10.0, 4.0)
+    axes = fig.subplots(1, 3 if several else 2)
+    ax, bx = axes[0], axes[1]
     prob = histories["_problem"]
     wgd = prob["W_GD"]
     scale = prob["minnorm_distance"] or 1.0
+    d, k = len(wgd), (len(wgd[0]) if wgd else 0)
+
+    def coords(W, ref):
+        return [(W[i][j] - ref[i][j]) / scale for j in range(k) for i in range(d)]
     etas, dists = [], []
-    for label, h in _runs(histories):
-        diff = [a - b for ra, rb in zip(h["W_inf"], wgd) for a, b in zip(ra, rb)]
+    for idx, (label, h) in enumerate(runs):
+        c = coords(h["W_inf"], wgd)
         etas.append(h["eta"])
-        dists.append(math.sqrt(sum(x * x for x in diff)) / scale)
-        d, k = len(wgd), len(wgd[0]) if wgd else 0
-        coords = [h["W_inf"][i][j] - wgd[i][j] for j in range(k) for i in range(d)]
-        bx.plot(range(len(coords)), [c / scale for c in coords], marker="os^vD<>"[len(etas) % 7], ms=3, lw=0.6,
-                label=_lr_name(label, h), alpha=0.8)
+        dists.append(math.sqrt(sum(x * x for x in c)))
+        bx.plot(range(len(c)), c, marker="os^vD<>"[idx % 7], ms=3, lw=0.6, label=_lr_name(label, h), alpha=0.8)
     ax.plot(etas, [x if x > 0 else float("nan") for x in dists], marker="o")
     ax.set_xlabel(r"learning rate $\eta$")
     ax.set_ylabel(r"$\|W_\infty(\eta) - W_{GD}\|_F / \|W_{GD} - W_0\|_F$")
     pos = [x for x in dists if x > 0]
     if pos and max(pos) > 10 * min(pos):  # log scales only where the data span a decade
         ax.set_yscale("log")
+    else:
+        ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3), useOffset=False)
     if len(etas) > 1 and min(etas) > 0 and max(etas) > 10 * min(etas):
         ax.set_xscale("log")
-    ax.ticklabel_format(axis="both", style="sci", scilimits=(-3, 3), useOffset=False) if not pos or \
-        max(pos) <= 10 * min(pos) else None
+    else:
+        ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 3), useOffset=False)
     ax.grid(True, which="both", alpha=0.3)
-    title = "limit at each learning rate"
+    title = "distance of the limit to W_GD"
     if left_invariant:
-        title += "\n(left-invariant K: W_inf = W_GD for every eta; differences are rounding)"
+        title += "\n(left-invariant K: W_inf = W_GD for every eta; what remains is rounding)"
     ax.set_title(f"{name}: {title}", fontsize=9)
     bx.axhline(0, color="grey", lw=0.8)
     bx.set_xlabel("coordinate i + d*j of entry (i, j)")
@@ -151,6 +160,21 @@ def limits_figure(name: str, histories: dict, left_invariant: bool) -> bytes:
     bx.set_title("coordinates of the limits relative to W_GD", fontsize=9)
     bx.grid(True, alpha=0.3)
     bx.legend(fontsize=8)
+    if several:
+        cx = axes[2]
+        base_label, base = min(runs, key=lambda r: r[1]["eta"])
+        for idx, (label, h) in enumerate(runs):
+            if label == base_label:
+                continue
+            c = coords(h["W_inf"], base["W_inf"])
+            cx.plot(range(len(c)), c, marker="s^vD<>o"[idx % 7], ms=3, lw=0.6, label=_lr_name(label, h))
+        cx.axhline(0, color="grey", lw=0.8)
+        cx.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3), useOffset=False)
+        cx.set_xlabel("coordinate i + d*j of entry (i, j)")
+        cx.set_ylabel(r"$(W_\infty(\eta) - W_\infty(\eta_{min}))_{ij} / \|W_{GD} - W_0\|_F$")
+        cx.set_title(f"learning-rate dependence:\nW_inf(eta) - W_inf(eta_min), eta_min = {base['eta']:.4g}", fontsize=9)
+        cx.grid(True, alpha=0.3)
+        cx.legend(fontsize=8)
     return _png(fig)
 
 
