@@ -246,8 +246,8 @@ def _print_records(args, records: list[dict], histories: list[dict] | None = Non
         from .report_file import write_check_report
         written = write_check_report(args.report, records, histories or [{} for _ in records],
                                      f"exit status {status}")
-        print(f"report: {written[0]} ({len(written) - 1} figures in {os.path.dirname(written[-1]) or '.'})",
-              file=sys.stderr)
+        where = f"in {os.path.dirname(written[-1]) or '.'}" if len(written) > 1 else "(no iteration was run)"
+        print(f"report: {written[0]} ({len(written) - 1} figures {where})", file=sys.stderr)
     if args.json:
         if len(records) == 1:
             print(json.dumps(records[0], indent=2))
