@@ -101,3 +101,12 @@ def test_lr_study_left_invariant_fits_no_slope(capsys):
     assert code == 0 and rec["fit"] is None and rec["reference"] == "W_GD"
     assert any("slope is undefined" in n for n in rec["notes"])
     assert float(rec["max_distance_to_W_GD"]) < 1e-20
+
+
+def test_unfinished_flow_fits_no_slope(capsys):
+    """A flow stopped by the time budget is not a reference: no point is resolved, no slope, exit 3."""
+    code = main(["lr-study", "--preconditioner", "adam", "--n", "2", "--d", "4", "--k", "1", "--fractions", "0.2,0.4",
+                 "--dps", "20", "--timeout", "0.05", "--json"])
+    rec = json.loads(capsys.readouterr().out)
+    assert code == 3 and rec["fit"] is None and rec["flow"]["stop_reason"] == "timeout"
+    assert not any(p["resolved"] for p in rec["points"])

@@ -171,17 +171,17 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
 
 def run_histories(runs: list, w_gd, scale) -> dict:
     """The plotting data of :class:`CheckResult` (floats only, picklable)."""
-    out: dict = {"_problem": {"W_GD": _floats(w_gd), "minnorm_distance": float(scale)}}
+    out: dict = {"_problem": {"W_GD": _as_floats(w_gd), "minnorm_distance": float(scale)}}
     for r in runs:
         tr = r.traj
         out[r.label] = {"eta": float(r.eta), "fraction": (float(r.lr.value) if r.lr.kind == "frac" else None),
                         "residual": subsample(tr.residual_history), "step": subsample(tr.step_history, start=1),
-                        "drift": [(t, v) for t, v in tr.drift_checkpoints], "W_inf": _floats(r.W),
+                        "drift": [(t, v) for t, v in tr.drift_checkpoints], "W_inf": _as_floats(r.W),
                         "stop_reason": tr.stop_reason, "iterations": tr.iterations}
     return out
 
 
-def _floats(W) -> list:
+def _as_floats(W) -> list:
     """Columns of mpf -> a d x k nested list of floats."""
     return [[float(W[j][i]) for j in range(len(W))] for i in range(len(W[0]))] if W else []
 

@@ -158,7 +158,8 @@ def lr_study(problem: Problem, pre: Preconditioner, fractions: list[Fraction], d
             dist = fro_norm(hctx, sub(run.W, target)) / scale
             bound = None if run.error_abs is None else (run.error_abs + flow_err) / scale
             converged = run.traj.stop_reason == "floor" and bound is not None
-            resolved = converged and dist > RESOLVED_FACTOR * bound
+            reference_ok = flow is None or flow.stop_reason == "floor"  # an unfinished flow resolves nothing
+            resolved = converged and reference_ok and dist > RESOLVED_FACTOR * bound
             points.append(StudyPoint(f, float(run.eta), run.label, float(dist),
                                      None if bound is None else float(bound), run.traj.iterations,
                                      run.traj.stop_reason, bool(resolved), run.traj.seconds + run.traj_hi.seconds,
