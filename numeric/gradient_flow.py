@@ -70,13 +70,19 @@ class FlowResult:
 
 def flow_rhs(xp: ExactProblem, pre: Preconditioner):
     """``f(w) = -vec(grad K(X^T grad l(X W - Y)))`` on flat column-major vectors."""
+    from .dspgd import _real_fdot
     ctx = xp.ctx
     d, k = xp.problem.d, xp.problem.k
     loss = xp.problem.loss
+    fdot = _real_fdot(ctx)  # ctx.fdot bit for bit, without its per-term type dispatch
+    X_ext = [row + [ctx.mpf(-1)] for row in xp.X_rows]
+    XT_rows = xp.XT_rows
+    Y = xp.Y
 
     def f(w: list) -> list:
-        W = [w[j * d:(j + 1) * d] for j in range(k)]
-        G = xp.XT(loss.gradient(ctx, xp.residual(W)))
+        R = [[fdot(row, w[j * d:(j + 1) * d] + [y]) for row, y in zip(X_ext, Y[j])] for j in range(k)]
+        S = loss.gradient(ctx, R)
+        G = [[fdot(row, s) for row in XT_rows] for s in S]
         U = pre.grad(ctx, G)
         return [-u for c in U for u in c]
     return f

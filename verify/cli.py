@@ -244,8 +244,9 @@ def _print_records(args, records: list[dict], histories: list[dict] | None = Non
     status = _exit_from_records(records)
     if getattr(args, "report", None):
         from .report_file import write_check_report
+        meaning = {0: "all applicable claims verified", 1: "some claim refuted", 3: "some claim inconclusive"}[status]
         written = write_check_report(args.report, records, histories or [{} for _ in records],
-                                     f"exit status {status}")
+                                     f"exit status {status} ({meaning})")
         where = f"in {os.path.dirname(written[-1]) or '.'}" if len(written) > 1 else "(no iteration was run)"
         print(f"report: {written[0]} ({len(written) - 1} figures {where})", file=sys.stderr)
     if args.json:
