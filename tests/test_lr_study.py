@@ -110,3 +110,18 @@ def test_unfinished_flow_fits_no_slope(capsys):
     rec = json.loads(capsys.readouterr().out)
     assert code == 3 and rec["fit"] is None and rec["flow"]["stop_reason"] == "timeout"
     assert not any(p["resolved"] for p in rec["points"])
+
+
+def test_checked_flow_estimate_covers_the_kinks_of_adam():
+    """adam's grad K is only C^1 where an entry of G crosses 0, and GBS's own local estimates then
+    undershoot; the two-tolerance check must cover the true error (against a 30-digit run)."""
+    from numeric.gradient_flow import checked_flow_limit
+    p = random_problem(2, 4, 1, seed=0)
+    pre = make_preconditioner("adam", {"eps": Fraction(1, 20)})
+    with working_precision(30) as h:
+        ref = gradient_flow_limit(ExactProblem.build(h, p), pre).W
+        with working_precision(20) as ctx:
+            fr, diff = checked_flow_limit(ExactProblem.build(ctx, p), pre)
+        true = fro_norm(h, sub([[h.mpf(v) for v in c] for c in fr.W], ref))
+        assert diff is not None and true > h.mpf(10) ** -12  # the kinks do cost accuracy at 20 digits
+        assert true <= fr.error_estimate

@@ -2,7 +2,8 @@
 
 For each learning rate ``eta_i = f_i * 2/(beta L sigma_max^2)`` the limit ``W_inf(eta_i)`` is
 computed by :func:`verify.runs.run_at` (run at P digits, rerun at P + 20, tail bound), and the
-gradient-flow limit ``W_flow`` (eta -> 0) by :func:`numeric.gradient_flow.gradient_flow_limit`.
+gradient-flow limit ``W_flow`` (eta -> 0) by :func:`numeric.gradient_flow.checked_flow_limit`
+(integrated twice, at two tolerances, for an honest error estimate).
 DSPGD is the explicit Euler discretization of the flow, so SPEC 3.3 predicts
 
     ||W_inf(eta) - W_flow||_F = C eta + O(eta^2),
@@ -33,7 +34,7 @@ from fractions import Fraction
 import numpy as np
 
 from numeric.exact_problem import ExactProblem
-from numeric.gradient_flow import FlowResult, gradient_flow_limit
+from numeric.gradient_flow import FlowResult, checked_flow_limit
 from numeric.matrices import fro_norm, sub
 from numeric.precision import to_decimal_string as dec
 from numeric.precision import working_precision
@@ -132,13 +133,14 @@ def lr_study(problem: Problem, pre: Preconditioner, fractions: list[Fraction], d
         if scale == 0:
             scale = hctx.one
         flow_err = hctx.zero
+        check_diff = None
         closed = None
         if left_inv:
             target = w_gd
             notes.append("K is left-orthogonally invariant: every limit equals W_GD (SPEC 3.2), so the slope is "
                          "undefined; distances below are to W_GD and are rounding-level")
         else:
-            flow = gradient_flow_limit(xp, pre, timeout=timeout)
+            flow, check_diff = checked_flow_limit(xp, pre, timeout=timeout)
             target = [[hctx.mpf(v) for v in c] for c in flow.W]
             flow_err = hctx.mpf(flow.error_estimate)
             if flow.stop_reason != "floor":
@@ -191,7 +193,10 @@ def lr_study(problem: Problem, pre: Preconditioner, fractions: list[Fraction], d
                 "stop_reason": flow.stop_reason, "t_end": dec(flow.t_end, 8), "steps": flow.steps,
                 "rejected_steps": flow.rejected, "evaluations": flow.evaluations,
                 "residual": dec(flow.residual, 3), "residual_floor": dec(flow.residual_floor, 3),
-                "error_estimate": dec(flow_err / scale, 3), "error_kind": "estimated (sum of local error estimates)",
+                "error_estimate": dec(flow_err / scale, 3),
+                "error_kind": "estimated: max(sum of local error estimates, 10 x difference to a run with a "
+                              "10^4 looser tolerance)",
+                "tolerance_check_difference": None if check_diff is None else dec(check_diff / scale, 3),
                 "seconds": round(flow.seconds, 3)},
             "fit": None if fit is None else {
                 "slope": round(fit.slope, 6), "intercept": round(fit.intercept, 6), "points": fit.points,
