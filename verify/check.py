@@ -66,8 +66,18 @@ class Settings:
 
 @dataclass
 class CheckResult:
+    """The DESIGN JSON ``record``, the verdicts, and the run histories for plots.
+
+    ``histories`` (not part of the JSON record, which stays small) maps each learning-rate
+    label to ``{"eta", "residual", "step", "drift", "W_inf"}``: ``residual`` and ``step`` are
+    ``(t, value)`` pairs (every iteration up to 4000, else a log-plus-linear subsample),
+    ``drift`` the checkpoints ``(t, ||P_perp(W_t - W0)||_F)`` and ``W_inf`` the limit as a d x k
+    list of floats; the key ``"_problem"`` holds ``W_GD`` and ``||W_GD - W0||_F``.
+    """
+
     record: dict
     verdicts: list[Verdict] = field(default_factory=list)
+    histories: dict = field(default_factory=dict)
 
     @property
     def exit_status(self) -> int:
@@ -186,9 +196,41 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
             "claims": [v.to_json() for v in verdicts],
             "seconds": round(time.perf_counter() - t0, 3),
         }
+        histories = run_histories(runs, w_gd, scale)
     if "library" in pre.extra:
         record["preconditioner"]["update_computed_by"] = pre.extra["library"]
-    return CheckResult(record, verdicts)
+    return CheckResult(record, verdicts, histories)
+
+
+def run_histories(runs: list, w_gd, scale) -> dict:
+    """The plotting data of :class:`CheckResult` (floats only, picklable)."""
+    out: dict = {"_problem": {"W_GD": _as_floats(w_gd), "minnorm_distance": float(scale)}}
+    for r in runs:
+        tr = r.traj
+        out[r.label] = {"eta": float(r.eta), "fraction": (float(r.lr.value) if r.lr.kind == "frac" else None),
+                        "residual": subsample(tr.residual_history), "step": subsample(tr.step_history, start=1),
+                        "drift": [(t, v) for t, v in tr.drift_checkpoints], "W_inf": _as_floats(r.W),
+                        "stop_reason": tr.stop_reason, "iterations": tr.iterations}
+    return out
+
+
+def _as_floats(W) -> list:
+    """Columns of mpf -> a d x k nested list of floats."""
+    return [[float(W[j][i]) for j in range(len(W))] for i in range(len(W[0]))] if W else []
+
+
+def subsample(h: list, start: int = 0, keep: int = 4000) -> list:
+    """``(t, h[t - start])`` pairs: all of them up to ``keep``, else ~``keep/2`` log-spaced and
+    ~``keep/2`` evenly spaced indices (so both the start and the tail of a run stay visible)."""
+    m = len(h)
+    if m <= keep:
+        idx = range(m)
+    else:
+        import numpy as np
+        half = keep // 2
+        idx = sorted(set(np.unique(np.geomspace(1, m, half).astype(int) - 1).tolist())
+                     | set(np.linspace(0, m - 1, half).astype(int).tolist()))
+    return [(i + start, h[i]) for i in idx]
 
 
 def stopped(problem: Problem, description: dict, facts: dict, settings: Settings) -> CheckResult:

@@ -93,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--solver", default="CLARABEL", metavar="NAME", help="cvxpy solver (CLARABEL)")
     c.add_argument("--jobs", type=_int_in(1, 64, "--jobs"), default=None, help="parallel processes (headline run)")
     c.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    c.add_argument("--report", metavar="FILE.md|FILE.html",
+                   help="also write a report with figures (PNGs in FILE_files/); needs the report extra")
+    from .lr_study_cli import add_lr_study_parser
+    add_lr_study_parser(sub, _int_in)
     pr = sub.add_parser("proofs", help="check the papers' identities, lemmas and theorems")
     pr.add_argument("--only", action="append", metavar="ID", help="run only this result (repeatable)")
     pr.add_argument("--preconditioner", metavar="NAME", help="run per-preconditioner steps for this entry")
@@ -161,7 +165,8 @@ def make_problem(args) -> tuple[Problem, np.ndarray | None]:
 
 def _check_worker(job):
     problem, name, params, settings, H = job
-    return check_by_name(problem, name, params, settings, H).record
+    result = check_by_name(problem, name, params, settings, H)
+    return result.record, result.histories
 
 
 def _exit_from_records(records: list[dict]) -> int:
@@ -170,6 +175,9 @@ def _exit_from_records(records: list[dict]) -> int:
 
 def cmd_check(args) -> int:
     from numeric import flint_backend
+    if args.report is not None:
+        from .report_file import validate_report_path
+        validate_report_path(args.report)
     if args.backend not in ("auto", "mpmath", "flint", "float64"):
         raise InputError(f"--backend {args.backend!r} is not available (accepted: auto, mpmath, flint, float64)")
     if args.preconditioner in LIBRARY:
@@ -218,8 +226,8 @@ def cmd_check(args) -> int:
     for name in names:  # validate parameters before any long computation
         make_preconditioner(name, params, shape=(problem.d, problem.k), seed=problem.seed or 0, H=H)
     jobs = [(problem, name, params, settings, H) for name in names]
-    records = map_jobs(_check_worker, jobs, args.jobs)
-    return _print_records(args, records)
+    results = map_jobs(_check_worker, jobs, args.jobs)
+    return _print_records(args, [r for r, _ in results], [h for _, h in results])
 
 
 def _check_custom(args, problem, params, settings) -> int:
@@ -227,19 +235,28 @@ def _check_custom(args, problem, params, settings) -> int:
     desc = {"name": "custom", "params": {k: str(v) for k, v in params.items()},
             "structure": args.structure or "entrywise", "K": args.K or f"from update {args.update}",
             "reconstruction": built.reconstruction}
+    histories: dict = {}
     if built.pre is None:
         record = stopped(problem, desc, built.facts, settings).record
     else:
         pre = replace(built.pre, extra={**built.pre.extra, "facts": built.facts})
-        record = check(problem, pre, settings).record
+        result = check(problem, pre, settings)
+        record, histories = result.record, result.histories
         record["preconditioner"]["source"] = built.source
         if built.reconstruction:
             record["preconditioner"]["reconstruction"] = built.reconstruction
-    return _print_records(args, [record])
+    return _print_records(args, [record], [histories])
 
 
-def _print_records(args, records: list[dict]) -> int:
+def _print_records(args, records: list[dict], histories: list[dict] | None = None) -> int:
     status = _exit_from_records(records)
+    if getattr(args, "report", None):
+        from .report_file import write_check_report
+        meaning = {0: "all applicable claims verified", 1: "some claim refuted", 3: "some claim inconclusive"}[status]
+        written = write_check_report(args.report, records, histories or [{} for _ in records],
+                                     f"exit status {status} ({meaning})")
+        where = f"in {os.path.dirname(written[-1]) or '.'}" if len(written) > 1 else "(no iteration was run)"
+        print(f"report: {written[0]} ({len(written) - 1} figures {where})", file=sys.stderr)
     if args.json:
         if len(records) == 1:
             print(json.dumps(records[0], indent=2))
@@ -337,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
             return margin_cli.cmd_margin(args)
         if args.command == "sweep":
             return cmd_sweep(args)
+        if args.command == "lr-study":
+            from .lr_study_cli import cmd_lr_study
+            return cmd_lr_study(args)
         return cmd_catalog(args)
     except InputError as exc:
         msg = " ".join(str(exc).split())
