@@ -41,9 +41,9 @@ import numpy as np
 from .errors import InputError
 from .margin_data import MarginProblem
 from .margin_norms import MarginNorm, polar
+from .optimizer_maps import newton_schulz5  # Muon's reference map: not the polar factor
 
 NEG_INF = -math.inf
-NS5_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
 
 
 @dataclass(frozen=True)
@@ -87,21 +87,6 @@ def polar_any(G: np.ndarray) -> np.ndarray:
         for _ in range(2):
             X = X @ (3 * np.eye(X.shape[1], dtype=G.dtype) - X.T @ X) / 2
     return X
-
-
-def newton_schulz5(G: np.ndarray, steps: int = 5) -> np.ndarray:
-    """The Muon reference map: ``X = G/||G||_F``, then ``X <- a X + (b A + c A^2) X`` with
-    ``A = X X^T`` and ``(a, b, c) = (3.4445, -4.7750, 2.0315)``, five times.  Its singular values
-    land in about [0.7, 1.2], not at 1: it is *not* the polar factor."""
-    a, b, c = NS5_COEFFICIENTS
-    X = G / (np.linalg.norm(G) + 1e-300)
-    tall = X.shape[0] > X.shape[1]
-    if tall:
-        X = X.T
-    for _ in range(steps):
-        A = X @ X.T
-        X = a * X + (b * A + c * A @ A) @ X
-    return X.T if tall else X
 
 
 def _momentum_direction(prob: MarginProblem, block_map) -> Callable:
