@@ -30,6 +30,7 @@ from numeric.exact_problem import ExactProblem
 from numeric.matrices import Cols, fro_norm, from_numpy, inner, sub, to_numpy
 from numeric.preconditioner import Preconditioner
 
+from ._recheck_hook import rechecks_enabled
 from .norms import dual_norm, norm
 from .solver_status import status_reason
 
@@ -133,6 +134,11 @@ def solve_min_norm(xp: ExactProblem, name: str, solver: str = DEFAULT_SOLVER,
         return MinNormCertificate(name, False, reason or "solver returned no point", solver=solver,
                                   status=status, seconds=time.perf_counter() - t0)
     Wstar = from_numpy(ctx, np.asarray(p.W0) + D.value)
+    if not rechecks_enabled():  # mutation check only (verify._recheck_hook): trust the solver
+        value = ctx.mpf(float(prob.value))
+        return MinNormCertificate(name, True, "solver answer trusted (re-checks disabled by the test hook)",
+                                  Wstar, value, value, kkt_residual=ctx.zero, feasibility_residual=ctx.zero,
+                                  solver=solver, status=status, seconds=time.perf_counter() - t0)
     correction = xp.pinv(xp.residual(Wstar))
     Wp = sub(Wstar, correction)
     Dp = sub(Wp, xp.W0)

@@ -237,7 +237,9 @@ def lr_dependence(ci: ClaimInputs) -> Verdict:
     e = (best[0].error_abs + best[1].error_abs) / ci.scale
     verdict, why = decide_difference(d, e, ci.tol)
     ev = {"max_pairwise_distance": _s(d, 15), "between": [best[0].label, best[1].label],
-          "summed_error_bound": _s(e, 3), "tolerance": _s(ci.tol, 3), "lrs": [r.label for r in ci.runs]}
+          "summed_error_bound": _s(e, 3), "tolerance": _s(ci.tol, 3), "lrs": [r.label for r in ci.runs],
+          "dps": best[0].dps, "rerun_dps": best[0].dps_hi,
+          "rounding_differences": [_s(best[0].rounding, 3), _s(best[1].rounding, 3)]}
     return Verdict("lr_dependence", verdict, f"limits differ by {_s(d, 3)} (relative): {why}", None, _s(e, 3), ev)
 
 

@@ -97,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--seed", type=_int_in(0, 2**32 - 1, "--seed"), default=0)
     pr.add_argument("--out", default=".", metavar="DIR", help="where probes save counterexample instances")
     pr.add_argument("--json", action="store_true")
+    st = sub.add_parser("selftest", help="planted false claims must be refuted, true controls verified")
+    st.add_argument("--only", action="append", metavar="ID", help="run only this case (repeatable)")
+    st.add_argument("--list", action="store_true", help="list the cases and exit")
+    st.add_argument("--mutation", action="store_true",
+                    help="also run the false claims with the re-checks disabled (shows they are load-bearing)")
+    st.add_argument("--json", action="store_true")
     k = sub.add_parser("catalog", help="list the preconditioner catalogue")
     k.add_argument("--json", action="store_true")
     return p
@@ -325,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_check(args)
         if args.command == "proofs":
             return cmd_proofs(args)
+        if args.command == "selftest":
+            from .selftest_cli import cmd_selftest
+            return cmd_selftest(args)
         return cmd_catalog(args)
     except InputError as exc:
         msg = " ".join(str(exc).split())

@@ -20,6 +20,8 @@ from numeric.params import to_mpf
 from numeric.preconditioner import Preconditioner
 from numeric.tail import TailBound, tail_bound
 
+from ._recheck_hook import rechecks_enabled
+
 
 @dataclass(frozen=True)
 class LearningRate:
@@ -104,10 +106,14 @@ def run_at(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactPr
         if not local or hctx.mpf(traj.max_grad_natural) <= rho:
             break
         rho = 2 * hctx.mpf(traj.max_grad_natural)
-    traj_hi = run(xph, pre, to_mpf(hctx, eta), iterations=traj.iterations, track_path=False)
-    tail = tail_bound(xp, pre, traj)
     W = [[hctx.mpf(v) for v in c] for c in traj.W]
-    rounding = fro_norm(hctx, sub(W, traj_hi.W))
+    if rechecks_enabled():
+        traj_hi = run(xph, pre, to_mpf(hctx, eta), iterations=traj.iterations, track_path=False)
+        tail = tail_bound(xp, pre, traj)
+        rounding = fro_norm(hctx, sub(W, traj_hi.W))
+    else:  # mutation check only (verify._recheck_hook): trust W_T as the limit, skip the rerun
+        traj_hi, rounding = traj, hctx.zero
+        tail = TailBound(hctx.zero, False, None, None, None, "re-checks disabled by the test hook")
     allowance = hctx.mpf(10) ** (6 - hctx.dps) * max(hctx.one, fro_norm(hctx, W))
     err = None if tail.bound is None else hctx.mpf(tail.bound) + rounding + allowance
     return RunEvidence(lr, label, eta, traj, traj_hi, tail, W, rounding, err, ctx.dps, hctx.dps, rho)
