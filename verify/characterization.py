@@ -126,8 +126,11 @@ def solve_min_norm(xp: ExactProblem, name: str, solver: str = DEFAULT_SOLVER,
             warnings.simplefilter("always")
             prob.solve(solver=solver, **(solver_options or {}))
         status = prob.status
-    except cp.error.SolverError as exc:
-        return MinNormCertificate(name, False, f"solver error: {str(exc).splitlines()[0]}", solver=solver,
+    except (cp.error.SolverError, TypeError, ValueError) as exc:
+        # SolverError: the solver failed or cannot solve this class of problem; TypeError and
+        # ValueError: the solver's interface refused an option.  Either way nothing is certified.
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return MinNormCertificate(name, False, f"solver error: {first}", solver=solver,
                                   status="solver_error", seconds=time.perf_counter() - t0)
     reason = status_reason(status)
     if reason is not None or D.value is None or cons[0].dual_value is None:
@@ -189,8 +192,11 @@ def solver_cross_check(xp: ExactProblem, cert: MinNormCertificate, pre: Precondi
 
 
 def characterize(xp: ExactProblem, name: str, pre: Preconditioner | None = None,
-                 solver: str = DEFAULT_SOLVER, cross_check: bool = True) -> MinNormCertificate:
-    """The certified minimizer (or bracket) of ``min N(W - W0) s.t. XW = Y``."""
+                 solver: str = DEFAULT_SOLVER, cross_check: bool = True,
+                 solver_options: dict | None = None) -> MinNormCertificate:
+    """The certified minimizer (or bracket) of ``min N(W - W0) s.t. XW = Y``.
+
+    ``solver_options`` go to the cvxpy solver of the non-closed-form norms."""
     if name == "fro":
         cert = closed_form_fro(xp)
     elif name == "hinv":
@@ -198,7 +204,7 @@ def characterize(xp: ExactProblem, name: str, pre: Preconditioner | None = None,
             return MinNormCertificate("hinv", False, "the hinv norm needs a quadratic preconditioner (its H)")
         cert = closed_form_hinv(xp, pre)
     else:
-        return solve_min_norm(xp, name, solver)
+        return solve_min_norm(xp, name, solver, solver_options)
     if cross_check:
         cert.evidence["solver_cross_check"] = solver_cross_check(xp, cert, pre, solver)
     return cert

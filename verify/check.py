@@ -49,6 +49,7 @@ class Settings:
     max_iter: int = DEFAULT_MAX_ITER
     timeout: float | None = None
     solver: str = "CLARABEL"
+    solver_options: tuple = ()  # (name, value) pairs passed to the cvxpy solver (API only, not the CLI)
     claims: tuple = ()
     backend: str = "mpmath"
     rerun_extra_digits: int = RERUN_EXTRA_DIGITS
@@ -134,7 +135,8 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
                     verdicts.append(C.user_bound(ci, run, uc.value, uc.text))
                     continue
                 if uc.norm not in certs:
-                    certs[uc.norm] = characterize(xph, uc.norm, pre, settings.solver)
+                    certs[uc.norm] = characterize(xph, uc.norm, pre, settings.solver,
+                                                  solver_options=dict(settings.solver_options))
                 verdicts.append(C.limit_claim(ci, run, uc.norm, uc.text, certs[uc.norm]))
         L = pre.L(hctx)
         mu0 = pre.mu(hctx, hctx.zero)
