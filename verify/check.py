@@ -19,7 +19,7 @@ from numeric.precision import to_decimal_string as dec
 from numeric.precision import working_precision
 from numeric.preconditioner import Preconditioner, _fraction_str
 from numeric.problem import Problem
-from symbolic.catalog import symbolic_k
+from symbolic.catalog import catalogue_facts
 from symbolic.facts import Fact
 
 from . import claims as C
@@ -70,7 +70,7 @@ def _facts(pre: Preconditioner) -> dict:
     if "symbolic" in pre.extra:
         facts = dict(pre.extra.get("facts") or pre.extra["symbolic"].facts())
     else:
-        facts = symbolic_k(pre.name, dict(pre.params), pre.extra.get("H")).facts()
+        facts = catalogue_facts(pre.name, dict(pre.params), pre.extra.get("H"))
     return facts
 
 

@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--d", type=_int_in(1, 10**7, "--d"), default=None)
     c.add_argument("--k", type=_int_in(1, 10**6, "--k"), default=None)
     c.add_argument("--seed", type=_int_in(0, 2**32 - 1, "--seed"), default=None)
-    c.add_argument("--w0", default="zero", metavar="zero|random")
+    c.add_argument("--w0", default=None, metavar="zero|random", help="W0 of a generated problem (default zero)")
     c.add_argument("--problem", metavar="FILE.npz", help="arrays X, Y and optional W0 (and H for quadratic)")
     c.add_argument("--lr", action="append", metavar="ETA", help="absolute learning rate (repeatable)")
     c.add_argument("--lr-frac", action="append", metavar="F",
@@ -145,15 +145,15 @@ def make_problem(args) -> tuple[Problem, np.ndarray | None]:
     delta = parse_number(args.loss_delta, "--loss-delta") if args.loss_delta is not None else None
     loss = make_loss(args.loss, delta)
     if args.problem:
-        if any(v is not None for v in (args.n, args.d, args.k, args.seed)):
-            raise InputError("--problem excludes --n/--d/--k/--seed")
+        if any(v is not None for v in (args.n, args.d, args.k, args.seed, args.w0)):
+            raise InputError("--problem excludes --n/--d/--k/--seed/--w0 (put W0 in the file)")
         prob = load_problem(args.problem, loss)
         H = load_arrays(args.problem, required=(), optional=("H",)).get("H")
         return prob, H
     n = args.n if args.n is not None else 6
     d = args.d if args.d is not None else 24
     k = args.k if args.k is not None else 2
-    return random_problem(n, d, k, seed=args.seed or 0, w0=args.w0, loss=loss), None
+    return random_problem(n, d, k, seed=args.seed or 0, w0=args.w0 or "zero", loss=loss), None
 
 
 def _check_worker(job):
