@@ -36,6 +36,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors and exit status 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        if message.endswith("expected one argument"):
+            message += " (a value that starts with '-' is written --OPTION=VALUE, e.g. --K=-r**2)"
         raise InputError(message)
 
 
