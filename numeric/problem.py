@@ -8,7 +8,9 @@ surjective, so every ``Y`` is consistent (``Y in range(X)``): an interpolator ex
 """
 from __future__ import annotations
 
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -111,6 +113,12 @@ def random_problem(n: int, d: int, k: int, seed: int = 0, w0: str = "zero",
     return Problem(X, Y, W0, loss or make_loss("square"), seed=seed, source="random")
 
 
+# What reading a corrupt or crafted archive can raise: zipfile raises NotImplementedError for
+# unsupported compression or zip versions, RuntimeError for encrypted entries, zlib.error and
+# struct.error for damaged data (found by the hypothesis campaign in tests/test_fuzz_inputs.py).
+_READ_ERRORS = (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError,
+                zlib.error, struct.error, MemoryError)
+
 # The most entries one array of a problem file may declare (32 MB of float64); checked from
 # the .npy header before numpy allocates anything (numpy allocates the declared shape first).
 MAX_FILE_ARRAY_ENTRIES = 4_000_000
@@ -132,7 +140,7 @@ def _declared_shape(data: np.lib.npyio.NpzFile, name: str) -> tuple[int, ...]:
 def _check_declared_size(path: str, data: np.lib.npyio.NpzFile, name: str) -> None:
     try:
         shape = _declared_shape(data, name)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+    except _READ_ERRORS as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"{path}: cannot read array {name}: {first}") from None
     entries = 1
@@ -151,7 +159,7 @@ def load_arrays(path: str, required: tuple[str, ...] = ("X", "Y"),
     read, so a small hostile file cannot make numpy allocate a huge array."""
     try:
         data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except _READ_ERRORS as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"cannot read problem file {path}: {first}") from None
     if not isinstance(data, np.lib.npyio.NpzFile):
@@ -168,8 +176,9 @@ def load_arrays(path: str, required: tuple[str, ...] = ("X", "Y"),
             _check_declared_size(path, data, name)
             try:
                 a = np.array(data[name])
-            except (OSError, ValueError, zipfile.BadZipFile, EOFError, MemoryError) as exc:
-                raise InputError(f"{path}: cannot read array {name}: {str(exc).splitlines()[0]}") from None
+            except _READ_ERRORS as exc:
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise InputError(f"{path}: cannot read array {name}: {first}") from None
             if a.dtype.kind not in "fiu":
                 raise InputError(f"{path}: {name} must be a real numeric array, got dtype {a.dtype}")
             out[name] = a

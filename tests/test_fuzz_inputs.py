@@ -117,3 +117,29 @@ def test_fuzz_cli_K_expressions(case):
 @given(case=_hostile_grammar)
 def test_campaign_fuzz_cli_K_expressions(case):
     _cli_total(case[0])
+
+
+def _patched_npz(tmp_path, offset: int, value: int) -> str:
+    """A valid problem file whose first central-directory entry has the 2-byte field at
+    ``offset`` (8: flags, 10: compression method) set to ``value``."""
+    buf = io.BytesIO()
+    np.savez(buf, X=np.array([[1.0, 0.0, 2.0], [0.0, 1.0, -1.0]]), Y=np.array([[1.0], [2.0]]))
+    data = bytearray(buf.getvalue())
+    at = data.index(b"PK\x01\x02") + offset
+    data[at:at + 2] = value.to_bytes(2, "little")
+    path = tmp_path / "patched.npz"
+    path.write_bytes(bytes(data))
+    return str(path)
+
+
+@pytest.mark.parametrize("offset, value, what", [
+    (8, 0x0001, "encrypted entry: RuntimeError"),
+    (8, 0x0040, "strong encryption: NotImplementedError"),
+    (8, 0x0020, "compressed patched data: NotImplementedError"),
+    (10, 99, "unknown compression method: NotImplementedError"),
+])
+def test_crafted_zip_flags_are_bad_input(tmp_path, offset, value, what):
+    """Found by the campaign: zipfile raises NotImplementedError or RuntimeError for these
+    entries, which escaped as internal errors (exit 4) before issue 8."""
+    with pytest.raises(InputError, match="cannot read"):
+        load_problem(_patched_npz(tmp_path, offset, value))
