@@ -192,9 +192,11 @@ class ProfileK:
         # 50-digit evaluation (evalf raises its working precision through cancellation), no
         # simplify: with extreme parameters (eps = 1e12) simplify's logcombine builds powers
         # with 10^12-digit exponents and never returns.
-        diff = sp.N(a - b, 50)
-        scale = max(sp.Float(1), abs(sp.N(a, 50)), abs(sp.N(b, 50)))
-        if diff.is_number and diff.is_real and abs(diff) > sp.Float("1e-40") * scale:
+        diff, va, vb = sp.N(a - b, 50), sp.N(a, 50), sp.N(b, 50)
+        if not all(v.is_number and v.is_real and v.is_finite for v in (diff, va, vb)):
+            return Fact(name, statement, "unknown", "symbolic", "K is not finite at the probe points")
+        scale = max(sp.Float(1), abs(va), abs(vb))
+        if abs(diff) > sp.Float("1e-40") * scale:
             if self.structure == "spectral":
                 pts = {"G": "[[1, 0], [0, 0]]", "G2": "[[1/sqrt(2), 0], [0, 1/sqrt(2)]]",
                        "note": "equal Frobenius norms; needs min(d, k) >= 2"}

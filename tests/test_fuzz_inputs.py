@@ -143,3 +143,11 @@ def test_crafted_zip_flags_are_bad_input(tmp_path, offset, value, what):
     entries, which escaped as internal errors (exit 4) before issue 8."""
     with pytest.raises(InputError, match="cannot read"):
         load_problem(_patched_npz(tmp_path, offset, value))
+
+
+@pytest.mark.parametrize("text", ["log(g)", "1/g", "sqrt(g)", "sin(g)", "Min(Max(sin(g), g), g)"])
+def test_cli_K_regressions_from_the_campaign(text):
+    """``log(g)`` reached an internal error (NaN comparison in the isotropy probe) once the probe
+    stopped calling simplify; the campaign caught it.  K not finite at 0 is now an honest
+    ``unknown`` there (and the K is refuted elsewhere)."""
+    _cli_total(text)
