@@ -46,10 +46,16 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 
 def fact_within(name: str, statement: str, prove: Callable[[], Fact], seconds: float = FACT_SECONDS) -> Fact:
-    """``prove()``, or an ``unknown`` fact when SymPy needs more than ``seconds``."""
+    """``prove()``, or an ``unknown`` fact when SymPy needs more than ``seconds`` or gives up
+    with an exception (the exception's text is the reason)."""
     try:
         with time_limit(seconds):
             return prove()
     except SymbolicTimeout:
         return Fact(name, statement, "unknown", "symbolic",
                     f"SymPy did not decide this within {seconds:g} s (time limit of one symbolic decision)")
+    except (TypeError, ValueError, NotImplementedError, ZeroDivisionError, RecursionError) as exc:
+        # SymPy gave up on an unusual expression (e.g. the truth value of a relation with
+        # DiracDelta terms): nothing is decided, and the reason is kept.
+        return Fact(name, statement, "unknown", "symbolic",
+                    f"SymPy could not decide this: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")

@@ -164,3 +164,10 @@ def test_time_limit_leaves_an_outer_timer_in_charge():
             time.sleep(0.05)  # the inner limit does not replace the running outer one
         assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] <= remaining
     assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
+
+
+def test_fact_within_turns_a_sympy_failure_into_unknown():
+    def fails():
+        raise TypeError("cannot determine truth value of Relational")
+    fact = fact_within("convex", "K is convex", fails)
+    assert fact.status == "unknown" and "TypeError" in fact.detail
