@@ -129,7 +129,7 @@ class ProfileK:
             try:
                 at0 = sp.limit(ps[0][0], x, ps[0][1], "+")
                 at_inf = sp.limit(ps[-1][0], x, sp.oo)
-            except (NotImplementedError, ValueError):
+            except (NotImplementedError, ValueError, TypeError):  # TypeError: comparisons with zoo
                 return None
             if at_inf in (sp.oo, -sp.oo) or not at0.is_finite:
                 return None

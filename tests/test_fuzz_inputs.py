@@ -145,7 +145,8 @@ def test_crafted_zip_flags_are_bad_input(tmp_path, offset, value, what):
         load_problem(_patched_npz(tmp_path, offset, value))
 
 
-@pytest.mark.parametrize("text", ["log(g)", "1/g", "sqrt(g)", "sin(g)", "Min(Max(sin(g), g), g)", "sign(g + 1)"])
+@pytest.mark.parametrize("text", ["log(g)", "1/g", "sqrt(g)", "sin(g)", "Min(Max(sin(g), g), g)", "sign(g + 1)",
+                                  "-(log(Piecewise((g, g < 0), (1, True))))"])
 def test_cli_K_regressions_from_the_campaign(text):
     """``log(g)`` reached an internal error (NaN comparison in the isotropy probe) once the probe
     stopped calling simplify; ``sign(g + 1)`` crashed the counterexample search (the truth value
