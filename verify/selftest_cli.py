@@ -18,8 +18,8 @@ import time
 from . import selftest as S
 
 
-def _line(r: S.CaseResult) -> str:
-    mark = "pending" if r.pending else ("ok" if r.behaves else "FAIL")
+def _line(r: S.CaseResult, mark: str | None = None) -> str:
+    mark = mark or ("pending" if r.pending else ("ok" if r.behaves else "FAIL"))
     reason = " ".join(r.outcome.reason.split())
     return (f"{mark:7s} {r.case.id:40s} expect {r.case.expect:8s} got {r.outcome.verdict:13s} "
             f"{r.seconds:6.2f}s  {reason[:110]}")
@@ -58,6 +58,6 @@ def cmd_selftest(args) -> int:
     if mutation is not None:
         print(f"\nmutation check (re-checks disabled): {len(slipped)}/{len(mutation)} false claims no longer refuted")
         for r in slipped:
-            print("  " + _line(r))
+            print("  " + _line(r, "slipped"))
     print(f"\n{seconds} s; exit status {0 if ok else 1}")
     return 0 if ok else 1
