@@ -4,7 +4,8 @@
 
 (SPEC section 1).  The loop stops when the residual ``||R_t||_F`` reaches the precision's
 floor ``10^(guard - dps) * scale`` (``scale = max(1, ||R_0||, ||Y||)``), when it diverges
-(non-finite or ``> 1e30 * scale``), when it stalls (no new minimum of ``||R_t||`` for
+(non-finite or ``> 1e30 * scale``), when a step is exactly zero above the floor (a dead zone
+of K: ``W_t`` is a fixed point), when it stalls (no new minimum of ``||R_t||`` for
 ``max(2000, t/2)`` steps: the constant-step cycles of non-smooth K), or at ``max_iter``.
 
 Histories recorded per iteration: ``||R_t||_F`` and the step norm ``eta ||grad K(G_t)||_F``
@@ -41,10 +42,16 @@ class StopRules:
     start: float
     best_t: int = 0
 
-    def after_step(self, t: int, rnorm, finite: bool) -> str | None:
-        """The stop reason after step ``t`` with residual norm ``rnorm``, or ``None`` to go on."""
+    def after_step(self, t: int, rnorm, finite: bool, stationary: bool = False) -> str | None:
+        """The stop reason after step ``t`` with residual norm ``rnorm``, or ``None`` to go on.
+
+        ``stationary``: the step ``grad K(G_t)`` was exactly zero although ``R_t`` is above the
+        floor (so ``G_t != 0``): ``W_t`` is a fixed point, a dead zone of K; waiting for the
+        stall rule would only repeat the same iterate."""
         if not finite or rnorm > self.blowup:
             return "diverged"
+        if stationary and not self.fixed:
+            return "stationary"
         if rnorm < self.best:
             self.best, self.best_t = rnorm, t
         elif not self.fixed and t - self.best_t > max(2000, t // 2):
@@ -63,7 +70,7 @@ class Trajectory:
     eta: object
     dps: int
     iterations: int
-    stop_reason: str  # floor | max_iter | diverged | stalled | timeout
+    stop_reason: str  # floor | max_iter | diverged | stalled | stationary | timeout | fixed
     residual_floor: object
     residual_history: list = field(default_factory=list)  # floats, index t
     step_history: list = field(default_factory=list)  # floats, eta ||U_t||
@@ -171,7 +178,7 @@ def run_dspgd(xp: ExactProblem, pre: Preconditioner, eta, max_iter: int = DEFAUL
             drift.append((t, float(fro_norm(ctx, xp.project_null_space(
                 [[w - w0 for w, w0 in zip(wc, w0c)] for wc, w0c in zip(W, xp.W0)])))))
             next_checkpoint *= 2
-        stop = rules.after_step(t, rnorm, ctx.isfinite(rnorm))
+        stop = rules.after_step(t, rnorm, ctx.isfinite(rnorm), stationary=not any(u for uc in U for u in uc))
         if stop is not None:
             reason = stop
             break

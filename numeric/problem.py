@@ -8,7 +8,9 @@ surjective, so every ``Y`` is consistent (``Y in range(X)``): an interpolator ex
 """
 from __future__ import annotations
 
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -111,12 +113,53 @@ def random_problem(n: int, d: int, k: int, seed: int = 0, w0: str = "zero",
     return Problem(X, Y, W0, loss or make_loss("square"), seed=seed, source="random")
 
 
+# What reading a corrupt or crafted archive can raise: zipfile raises NotImplementedError for
+# unsupported compression or zip versions, RuntimeError for encrypted entries, zlib.error and
+# struct.error for damaged data (found by the hypothesis campaign in tests/test_fuzz_inputs.py).
+_READ_ERRORS = (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError,
+                zlib.error, struct.error, MemoryError)
+
+# The most entries one array of a problem file may declare (32 MB of float64); checked from
+# the .npy header before numpy allocates anything (numpy allocates the declared shape first).
+MAX_FILE_ARRAY_ENTRIES = 4_000_000
+
+
+def _declared_shape(data: np.lib.npyio.NpzFile, name: str) -> tuple[int, ...]:
+    """The shape an array's ``.npy`` header declares, read without reading the data."""
+    with data.zip.open(f"{name}.npy") as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, _, _ = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, _, _ = np.lib.format.read_array_header_2_0(f)
+        else:  # format 3.0 (utf-8 field names): numpy has no public reader for its header
+            shape, _, _ = np.lib.format._read_array_header(f, version)
+    return tuple(int(v) for v in shape)
+
+
+def _check_declared_size(path: str, data: np.lib.npyio.NpzFile, name: str) -> None:
+    try:
+        shape = _declared_shape(data, name)
+    except _READ_ERRORS as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{path}: cannot read array {name}: {first}") from None
+    entries = 1
+    for v in shape:
+        entries *= v
+    if entries > MAX_FILE_ARRAY_ENTRIES:
+        raise InputError(f"{path}: array {name} declares shape {shape} ({entries} entries), above the limit of "
+                         f"{MAX_FILE_ARRAY_ENTRIES} entries per array (refused before reading it)")
+
+
 def load_arrays(path: str, required: tuple[str, ...] = ("X", "Y"),
                 optional: tuple[str, ...] = ("W0",)) -> dict[str, np.ndarray]:
-    """Read named real arrays from an ``.npz`` archive (never unpickling anything)."""
+    """Read named real arrays from an ``.npz`` archive (never unpickling anything).
+
+    Each array's declared shape is checked against :data:`MAX_FILE_ARRAY_ENTRIES` before it is
+    read, so a small hostile file cannot make numpy allocate a huge array."""
     try:
         data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except _READ_ERRORS as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"cannot read problem file {path}: {first}") from None
     if not isinstance(data, np.lib.npyio.NpzFile):
@@ -130,10 +173,12 @@ def load_arrays(path: str, required: tuple[str, ...] = ("X", "Y"),
         for name in required + optional:
             if name not in data.files:
                 continue
+            _check_declared_size(path, data, name)
             try:
                 a = np.array(data[name])
-            except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-                raise InputError(f"{path}: cannot read array {name}: {str(exc).splitlines()[0]}") from None
+            except _READ_ERRORS as exc:
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise InputError(f"{path}: cannot read array {name}: {first}") from None
             if a.dtype.kind not in "fiu":
                 raise InputError(f"{path}: {name} must be a real numeric array, got dtype {a.dtype}")
             out[name] = a

@@ -48,7 +48,7 @@ class TailBound:
 def tail_bound(xp: ExactProblem, pre: Preconditioner, traj: Trajectory) -> TailBound:
     """The certified tail bound of SPEC 3.1 when its hypotheses hold, else an estimate."""
     ctx = xp.ctx
-    if traj.stop_reason in ("diverged", "stalled"):
+    if traj.stop_reason in ("diverged", "stalled", "stationary"):
         return TailBound(None, False, None, None, None, f"no tail: run {traj.stop_reason}")
     rT = fro_norm(ctx, traj.R)
     smax, smin = xp.sigma_max, xp.sigma_min

@@ -179,5 +179,11 @@ class GeneralK:
         return Fact("isotropic", stmt, "unknown", "numeric", "no counterexample at the probe points")
 
     def facts(self) -> dict[str, Fact]:
-        return {"convex": self.convexity(), "grad_zero": self.gradient_at_zero(), "lipschitz": self.lipschitz(),
-                "isotropic": self.isotropy(), "left_invariant": self.left_invariance()}
+        """Every fact, each decided within :data:`symbolic.timebox.FACT_SECONDS` (else unknown)."""
+        from .timebox import fact_within
+        return {"convex": fact_within("convex", "K is convex", self.convexity),
+                "grad_zero": fact_within("grad K(0) = 0", "grad K(0) = 0", self.gradient_at_zero),
+                "lipschitz": fact_within("lipschitz", "grad K is globally Lipschitz", self.lipschitz),
+                "isotropic": fact_within("isotropic", "K(G) = h(||G||_F)", self.isotropy),
+                "left_invariant": fact_within("left_invariant", "K(QG) = K(G) for orthogonal Q",
+                                              self.left_invariance)}

@@ -54,7 +54,8 @@ def prove_nonnegative(name: str, f: sp.Expr, x: sp.Symbol, a=sp.Integer(0), b=sp
         return Fact(name, statement, "proved", "symbolic", f"solveset({f} < 0) on ({a}, {b}) is empty")
     for tv in _GRID:
         val = g.subs(t, tv).evalf(50)
-        if val.is_real and val < -sp.Rational(1, 10**40):
+        # a number only: at a kink f'' may evaluate to DiracDelta(0) terms, which have no sign
+        if isinstance(val, sp.Number) and val.is_real and val < -sp.Rational(1, 10**40):
             xv = (a + tv) if b is sp.oo else a + (b - a) * tv / (1 + tv)
             return Fact(name, statement, "refuted", "numeric",
                         f"{f} = {sp.N(val, 8)} < 0 at {x} = {xv}", {str(x): str(xv), "value": str(sp.N(val, 20))})

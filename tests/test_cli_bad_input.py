@@ -78,6 +78,27 @@ def truncated_zip(tmp: Path) -> str:
     return str(path)
 
 
+def declared_huge(shape: tuple, name: str = "X"):
+    """A builder for a small hostile .npz whose ``name`` header declares ``shape`` (numpy would
+    allocate the declared size before noticing the data is missing)."""
+    def build(tmp: Path) -> str:
+        import io
+        import zipfile
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": shape})
+        header.write(b"\0" * 64)
+        path = tmp / "hostile.npz"
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr(f"{name}.npy", header.getvalue())
+            for other, arr in (("X", X_OK), ("Y", Y_OK)):
+                if other != name:
+                    buf = io.BytesIO()
+                    np.save(buf, arr)
+                    z.writestr(f"{other}.npy", buf.getvalue())
+        return str(path)
+    return build
+
+
 def missing_file(tmp: Path) -> str:
     return str(tmp / "does-not-exist.npz")
 
@@ -175,6 +196,16 @@ CASES = [
          problem(H=np.array([["a", "b", "c"]] * 3))),
     case("npz-H-complex", check_file(pre="quadratic"), "H must be a real numeric array",
          problem(H=np.eye(3) * (1 + 1j))),
+    case("npz-X-declares-enormous-shape", check_file(), "above the limit", declared_huge((100000, 100000)),
+         seconds=2.0),
+    case("npz-Y-declares-enormous-shape", check_file(), "above the limit", declared_huge((10**9, 10**9), "Y"),
+         seconds=2.0),
+    case("npz-X-header-lies-about-size", check_file(), "cannot read array X", declared_huge((1000, 3))),
+    # Y outside range(X): impossible for a valid problem (full row rank makes X surjective, SPEC 1);
+    # the only way to get it is a rank-deficient X, refused above ("rank deficient").
+    case("npz-Y-outside-range-of-X", check_file(), "rank deficient",
+         problem(X=np.array([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]]), Y=np.array([[1.0], [2.0]]))),
+    case("problem-with-w0", check_file("--w0", "random"), "--problem excludes", problem()),
     case("problem-with-n", check_file("--n", "2"), "--problem excludes", problem()),
     case("problem-with-seed", check_file("--seed", "1"), "--problem excludes", problem()),
     # --- generated problem: sizes ----------------------------------------------------------
@@ -235,6 +266,76 @@ CASES = [
     case("jobs-zero", check("--jobs", "0"), "--jobs"),
     case("backend-nonsense", check("--backend", "nonsense"), "--backend"),
     case("solver-unknown", check("--solver", "bogus"), "--solver"),
+    case("solver-real-but-not-installed", check("--solver", "MOSEK"), "not an installed cvxpy solver"),
+    case("lr-frac-negative", check("--lr-frac", "-0.5"), "--lr-frac must lie in (0, 1)"),
+    case("lr-frac-tiny", check("--lr-frac", "1e-40"), "outside the supported range"),
+    case("lr-above-range", check("--lr", "1e13"), "outside the supported range"),
+    case("dps-zero", check("--dps", "0"), "--dps"),
+    case("dps-just-below-minimum", check("--dps", "9"), "--dps"),
+    case("max-iter-negative", check("--max-iter", "-5"), "--max-iter"),
+    case("max-iter-float-text", check("--max-iter", "1e3"), "--max-iter: expected an integer"),
+    case("timeout-negative", check("--timeout", "-1"), "--timeout must be > 0"),
+    case("timeout-nan", check("--timeout", "nan"), "not a number"),
+    case("timeout-inf", check("--timeout", "inf"), "not a number"),
+    case("tol-negative", check("--tol", "-1"), "--tol must lie in (0, 1)"),
+    case("tol-below-range", check("--tol", "1e-40"), "outside the supported range"),
+    case("jobs-too-many", check("--jobs", "1000"), "--jobs"),
+    case("seed-too-large", check("--seed", "4294967296"), "--seed"),
+    case("n-float-text", check("--n", "1e3"), "--n: expected an integer"),
+    case("backend-float64-not-implemented", check("--backend", "float64"), "not implemented"),
+    case("delta-with-logcosh-loss", check("--loss", "logcosh", "--loss-delta", "1"), "only applies to the huber"),
+    case("claim-empty", check("--claim", ""), "expected limit=gd"),
+    # --- your own K or update map: malformed and hostile expressions --------------------------
+    case("K-import", check("--K", "__import__('os').system('touch pwned')", "--structure", "entrywise", pre=None),
+         "function '__import__' is not allowed"),
+    case("K-power-tower", check("--K", "9**9**9**9", "--structure", "entrywise", pre=None), "too large"),
+    case("K-attribute", check("--K", "g.__class__", "--structure", "entrywise", pre=None), "attribute access"),
+    case("K-lambda", check("--K", "lambda: 1", "--structure", "entrywise", pre=None), "lambda"),
+    case("K-open", check("--K", "open('x')", "--structure", "entrywise", pre=None), "function 'open' is not allowed"),
+    case("K-statement", check("--K", "g**2/2;import os", "--structure", "entrywise", pre=None), "syntax error"),
+    case("K-nul-byte", check("--K", "g**2\x00", "--structure", "entrywise", pre=None), "not allowed"),
+    case("K-empty", check("--K", "", "--structure", "entrywise", pre=None), "expression is empty"),
+    case("K-too-long", check("--K", "g" * 3000, "--structure", "entrywise", pre=None), "more than the limit"),
+    case("K-unknown-name", check("--K", "x**2", "--structure", "entrywise", pre=None), "name 'x' is not allowed"),
+    case("K-wrong-variable-for-structure", check("--K", "r**2/2", "--structure", "entrywise", pre=None),
+         "name 'r' is not allowed"),
+    case("K-symbolic-exponent", check("--K", "g**g", "--structure", "entrywise", pre=None), "exponent must be a number"),
+    case("K-exponent-too-large", check("--K", "g**100", "--structure", "entrywise", pre=None), "too large"),
+    case("K-literal-too-large", check("--K", "1e1000*g**2", "--structure", "entrywise", pre=None), "too large"),
+    case("K-undeclared-parameter", check("--K", "eps*g**2", "--structure", "entrywise", pre=None),
+         "name 'eps' is not allowed"),
+    case("K-without-structure", check("--K", "g**2", pre=None), "--K needs --structure"),
+    case("K-bogus-structure", check("--K", "g**2", "--structure", "bogus", pre=None), "--structure must be one of"),
+    case("K-leading-minus-needs-equals", check("--K", "-r**2", "--structure", "isotropic", pre=None),
+         "--K=-r**2"),
+    case("K-general-entry-out-of-shape", check("--K", "G_9_9**2", "--structure", "general", pre=None),
+         "name 'G_9_9' is not allowed"),
+    case("K-with-preconditioner", check("--K", "g**2", "--structure", "entrywise"), "exclude --preconditioner"),
+    case("K-and-update", check("--K", "g**2", "--update", "G", "--structure", "entrywise", pre=None),
+         "not both"),
+    case("structure-without-K", check("--structure", "entrywise", pre=None), "--structure needs --K"),
+    case("update-wrong-shape", check("--update", "[[G_1_1]]", "--structure", "general", pre=None),
+         "the problem needs 3x1"),
+    case("update-isotropic-structure", check("--update", "G**2", "--structure", "isotropic", pre=None),
+         "--update supports --structure entrywise or general"),
+    case("update-list-for-entrywise", check("--update", "[[G_1_1], [G_2_1], [G_3_1]]", pre=None), "list"),
+    # --- proofs and selftest -----------------------------------------------------------------
+    case("proofs-unknown-id", ["proofs", "--only", "BOGUS"], "unknown result id"),
+    case("proofs-examples-zero", ["proofs", "--examples", "0"], "--examples"),
+    case("proofs-examples-text", ["proofs", "--examples", "abc"], "--examples: expected an integer"),
+    case("proofs-out-missing-dir", ["proofs", "--out", "/nonexistent/dir"], "not a writable directory"),
+    case("proofs-K-without-structure", ["proofs", "--K", "r**2"], "--K needs --structure"),
+    case("proofs-K-hostile", ["proofs", "--K", "__import__('os')", "--structure", "isotropic"],
+         "function '__import__' is not allowed"),
+    case("proofs-K-with-preconditioner", ["proofs", "--K", "r**2", "--structure", "isotropic",
+                                          "--preconditioner", "gd"], "--K excludes --preconditioner"),
+    case("proofs-unknown-preconditioner", ["proofs", "--preconditioner", "bogus"], "unknown preconditioner"),
+    case("proofs-param-without-preconditioner", ["proofs", "--param", "eps=1"], "--param needs --preconditioner"),
+    case("proofs-bad-param-value", ["proofs", "--preconditioner", "adam", "--param", "eps=0"], "eps must be > 0"),
+    case("proofs-seed-negative", ["proofs", "--seed", "-1"], "--seed"),
+    case("selftest-unknown-case", ["selftest", "--only", "bogus"], "unknown case"),
+    case("selftest-unknown-option", ["selftest", "--bogus"], "unrecognized arguments: --bogus"),
+    case("selftest-only-without-value", ["selftest", "--only"], "expected one argument"),
     # --- claims ----------------------------------------------------------------------------
     case("claim-unknown-form", check("--claim", "limit=bogus"), "expected limit=gd"),
     case("claim-free-text", check("--claim", "converges"), "expected limit=gd"),
@@ -307,8 +408,10 @@ def test_case_ids_are_unique():
 
 
 @pytest.mark.parametrize("argv, expect, build, seconds", CASES)
-def test_bad_input_exits_2_with_one_line(argv, expect, build, seconds, tmp_path, capsys):
+def test_bad_input_exits_2_with_one_line(argv, expect, build, seconds, tmp_path, capsys, monkeypatch):
     argv = materialize(argv, build, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
     if seconds is not None:
         tracemalloc.start()
     t0 = time.perf_counter()
@@ -321,6 +424,7 @@ def test_bad_input_exits_2_with_one_line(argv, expect, build, seconds, tmp_path,
             tracemalloc.stop()
     out, err = capsys.readouterr()
     assert_bad_input(rc, out, err, expect, argv)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before, "a refused command wrote a file"
     if seconds is not None:
         assert elapsed < seconds, f"refused only after {elapsed:.2f} s: {argv!r}"
         # Refused before allocating: nothing near the size of the requested arrays.

@@ -30,6 +30,7 @@ from numeric.exact_problem import ExactProblem
 from numeric.matrices import Cols, fro_norm, from_numpy, inner, sub, to_numpy
 from numeric.preconditioner import Preconditioner
 
+from ._recheck_hook import rechecks_enabled
 from .norms import dual_norm, norm
 from .solver_status import status_reason
 
@@ -125,14 +126,22 @@ def solve_min_norm(xp: ExactProblem, name: str, solver: str = DEFAULT_SOLVER,
             warnings.simplefilter("always")
             prob.solve(solver=solver, **(solver_options or {}))
         status = prob.status
-    except cp.error.SolverError as exc:
-        return MinNormCertificate(name, False, f"solver error: {str(exc).splitlines()[0]}", solver=solver,
+    except (cp.error.SolverError, TypeError, ValueError) as exc:
+        # SolverError: the solver failed or cannot solve this class of problem; TypeError and
+        # ValueError: the solver's interface refused an option.  Either way nothing is certified.
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return MinNormCertificate(name, False, f"solver error: {first}", solver=solver,
                                   status="solver_error", seconds=time.perf_counter() - t0)
     reason = status_reason(status)
     if reason is not None or D.value is None or cons[0].dual_value is None:
         return MinNormCertificate(name, False, reason or "solver returned no point", solver=solver,
                                   status=status, seconds=time.perf_counter() - t0)
     Wstar = from_numpy(ctx, np.asarray(p.W0) + D.value)
+    if not rechecks_enabled():  # mutation check only (verify._recheck_hook): trust the solver
+        value = ctx.mpf(float(prob.value))
+        return MinNormCertificate(name, True, "solver answer trusted (re-checks disabled by the test hook)",
+                                  Wstar, value, value, kkt_residual=ctx.zero, feasibility_residual=ctx.zero,
+                                  solver=solver, status=status, seconds=time.perf_counter() - t0)
     correction = xp.pinv(xp.residual(Wstar))
     Wp = sub(Wstar, correction)
     Dp = sub(Wp, xp.W0)
@@ -183,8 +192,11 @@ def solver_cross_check(xp: ExactProblem, cert: MinNormCertificate, pre: Precondi
 
 
 def characterize(xp: ExactProblem, name: str, pre: Preconditioner | None = None,
-                 solver: str = DEFAULT_SOLVER, cross_check: bool = True) -> MinNormCertificate:
-    """The certified minimizer (or bracket) of ``min N(W - W0) s.t. XW = Y``."""
+                 solver: str = DEFAULT_SOLVER, cross_check: bool = True,
+                 solver_options: dict | None = None) -> MinNormCertificate:
+    """The certified minimizer (or bracket) of ``min N(W - W0) s.t. XW = Y``.
+
+    ``solver_options`` go to the cvxpy solver of the non-closed-form norms."""
     if name == "fro":
         cert = closed_form_fro(xp)
     elif name == "hinv":
@@ -192,7 +204,7 @@ def characterize(xp: ExactProblem, name: str, pre: Preconditioner | None = None,
             return MinNormCertificate("hinv", False, "the hinv norm needs a quadratic preconditioner (its H)")
         cert = closed_form_hinv(xp, pre)
     else:
-        return solve_min_norm(xp, name, solver)
+        return solve_min_norm(xp, name, solver, solver_options)
     if cross_check:
         cert.evidence["solver_cross_check"] = solver_cross_check(xp, cert, pre, solver)
     return cert

@@ -22,7 +22,7 @@ from numeric.precision import to_decimal_string as dec
 from numeric.precision import working_precision
 from numeric.preconditioner import Preconditioner, _fraction_str
 from numeric.problem import Problem
-from symbolic.catalog import symbolic_k
+from symbolic.catalog import catalogue_facts
 from symbolic.facts import Fact
 
 from . import claims as C
@@ -53,6 +53,7 @@ class Settings:
     max_iter: int = DEFAULT_MAX_ITER
     timeout: float | None = None
     solver: str = "CLARABEL"
+    solver_options: tuple = ()  # (name, value) pairs passed to the cvxpy solver (API only, not the CLI)
     claims: tuple = ()
     backend: str = "mpmath"
     rerun_extra_digits: int = RERUN_EXTRA_DIGITS
@@ -91,7 +92,7 @@ def _facts(pre: Preconditioner) -> dict:
     elif pre.extra.get("H") is None:
         facts = dict(_catalogue_facts(pre.name, tuple(sorted(pre.params.items()))))
     else:
-        facts = symbolic_k(pre.name, dict(pre.params), pre.extra.get("H")).facts()
+        facts = catalogue_facts(pre.name, dict(pre.params), pre.extra.get("H"))
     return facts
 
 
@@ -174,7 +175,8 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
                     verdicts.append(C.user_bound(ci, run, uc.value, uc.text))
                     continue
                 if uc.norm not in certs:
-                    certs[uc.norm] = characterize(xph, uc.norm, pre, settings.solver)
+                    certs[uc.norm] = characterize(xph, uc.norm, pre, settings.solver,
+                                                  solver_options=dict(settings.solver_options))
                 verdicts.append(C.limit_claim(ci, run, uc.norm, uc.text, certs[uc.norm]))
         L = pre.L(hctx)
         mu0 = pre.mu(hctx, hctx.zero)

@@ -79,11 +79,27 @@ def convergence(ci: ClaimInputs, run: RunEvidence) -> Verdict:
     if tr.stop_reason == "diverged":
         return Verdict("convergence", "refuted", f"residual diverged to {tr.residual_norm:.3g} after "
                        f"{tr.iterations} steps (counterexample: this learning rate)", run.label, eb, ev)
+    if tr.stop_reason == "stalled" and _steps_vanish(tr.step_history):
+        return Verdict("convergence", "inconclusive",
+                       f"the steps shrink to {tr.step_history[-1]:.3g} while the residual stays at "
+                       f"{tr.residual_norm:.3g} (no new minimum for more than max(2000, t/2) steps, stopped at "
+                       f"t = {tr.iterations}): the iterates approach a point with grad K(G) = 0 and G != 0 that "
+                       "does not interpolate (a dead zone of K?)", run.label, eb, ev)
     if tr.stop_reason != "floor":
-        why = {"max_iter": "iteration budget exhausted before the residual floor",
-               "stalled": "residual stopped decreasing (possible cycle of a non-smooth K)",
-               "timeout": "time budget exhausted"}.get(tr.stop_reason, tr.stop_reason)
+        why = {"max_iter": f"iteration budget (--max-iter {tr.iterations}) exhausted before the residual floor "
+                           f"(residual {tr.residual_norm:.3g})",
+               "stalled": f"residual made no new minimum for more than max(2000, t/2) steps, stopped at t = "
+                          f"{tr.iterations} (a cycle: the learning rate may exceed the stable range, or grad K "
+                          "is not Lipschitz)",
+               "stationary": f"grad K(G_t) = 0 at step {tr.iterations} although G_t != 0 (residual "
+                             f"{tr.residual_norm:.3g}): a dead zone of K, W_t is a fixed point of the iteration "
+                             "(SPEC 3.1 needs grad K != 0 on range(X^T) minus 0)",
+               "timeout": f"time budget (--timeout) exhausted after {tr.iterations} steps "
+                          f"(residual {tr.residual_norm:.3g})"}.get(tr.stop_reason, tr.stop_reason)
         return Verdict("convergence", "inconclusive", why, run.label, eb, ev)
+    if run.rounding is None:
+        return Verdict("convergence", "inconclusive", "the rerun at higher precision ran out of time (--timeout): "
+                       "no rounding check", run.label, eb, ev)
     if run.error_abs is None:
         return Verdict("convergence", "inconclusive", f"no tail bound: {run.tail.reason}", run.label, eb, ev)
     agree = run.rounding <= max(ctx.mpf(run.tail.bound), ctx.mpf(tr.residual_floor))
@@ -93,6 +109,14 @@ def convergence(ci: ClaimInputs, run: RunEvidence) -> Verdict:
     kind = "certified" if run.tail.certified else "estimated (not certified)"
     return Verdict("convergence", "verified",
                    f"residual reached the precision floor; tail bound {kind}; rerun agrees", run.label, eb, ev)
+
+
+def _steps_vanish(steps: list) -> bool:
+    """The last step is below 1e-6 of the largest step of the run (a cycle keeps its size)."""
+    if len(steps) < 2:
+        return False
+    largest = max(steps)
+    return largest == 0 or steps[-1] < 1e-6 * largest
 
 
 def _history(h: list, points: int = 12) -> list:
@@ -240,7 +264,9 @@ def lr_dependence(ci: ClaimInputs) -> Verdict:
     e = (best[0].error_abs + best[1].error_abs) / ci.scale
     verdict, why = decide_difference(d, e, ci.tol)
     ev = {"max_pairwise_distance": _s(d, 15), "between": [best[0].label, best[1].label],
-          "summed_error_bound": _s(e, 3), "tolerance": _s(ci.tol, 3), "lrs": [r.label for r in ci.runs]}
+          "summed_error_bound": _s(e, 3), "tolerance": _s(ci.tol, 3), "lrs": [r.label for r in ci.runs],
+          "dps": best[0].dps, "rerun_dps": best[0].dps_hi,
+          "rounding_differences": [_s(best[0].rounding, 3), _s(best[1].rounding, 3)]}
     return Verdict("lr_dependence", verdict, f"limits differ by {_s(d, 3)} (relative): {why}", None, _s(e, 3), ev)
 
 

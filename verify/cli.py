@@ -41,6 +41,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors and exit status 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        if message.endswith("expected one argument"):
+            message += " (a value that starts with '-' is written --OPTION=VALUE, e.g. --K=-r**2)"
         raise InputError(message)
 
 
@@ -75,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--d", type=_int_in(1, 10**7, "--d"), default=None)
     c.add_argument("--k", type=_int_in(1, 10**6, "--k"), default=None)
     c.add_argument("--seed", type=_int_in(0, 2**32 - 1, "--seed"), default=None)
-    c.add_argument("--w0", default="zero", metavar="zero|random")
+    c.add_argument("--w0", default=None, metavar="zero|random", help="W0 of a generated problem (default zero)")
     c.add_argument("--problem", metavar="FILE.npz", help="arrays X, Y and optional W0 (and H for quadratic)")
     c.add_argument("--lr", action="append", metavar="ETA", help="absolute learning rate (repeatable)")
     c.add_argument("--lr-frac", action="append", metavar="F",
@@ -109,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--out", default=".", metavar="DIR", help="where probes save counterexample instances")
     pr.add_argument("--json", action="store_true")
     margin_cli.add_parser(sub, _int_in)
+    st = sub.add_parser("selftest", help="planted false claims must be refuted, true controls verified")
+    st.add_argument("--only", action="append", metavar="ID", help="run only this case (repeatable)")
+    st.add_argument("--list", action="store_true", help="list the cases and exit")
+    st.add_argument("--mutation", action="store_true",
+                    help="also run the false claims with the re-checks disabled (shows they are load-bearing)")
+    st.add_argument("--json", action="store_true")
     k = sub.add_parser("catalog", help="list the preconditioner catalogue")
     k.add_argument("--json", action="store_true")
     add_sweep_parser(sub)
@@ -152,15 +160,15 @@ def make_problem(args) -> tuple[Problem, np.ndarray | None]:
     delta = parse_number(args.loss_delta, "--loss-delta") if args.loss_delta is not None else None
     loss = make_loss(args.loss, delta)
     if args.problem:
-        if any(v is not None for v in (args.n, args.d, args.k, args.seed)):
-            raise InputError("--problem excludes --n/--d/--k/--seed")
+        if any(v is not None for v in (args.n, args.d, args.k, args.seed, args.w0)):
+            raise InputError("--problem excludes --n/--d/--k/--seed/--w0 (put W0 in the file)")
         prob = load_problem(args.problem, loss)
         H = load_arrays(args.problem, required=(), optional=("H",)).get("H")
         return prob, H
     n = args.n if args.n is not None else 6
     d = args.d if args.d is not None else 24
     k = args.k if args.k is not None else 2
-    return random_problem(n, d, k, seed=args.seed or 0, w0=args.w0, loss=loss), None
+    return random_problem(n, d, k, seed=args.seed or 0, w0=args.w0 or "zero", loss=loss), None
 
 
 def _check_worker(job):
@@ -357,6 +365,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "lr-study":
             from .lr_study_cli import cmd_lr_study
             return cmd_lr_study(args)
+        if args.command == "selftest":
+            from .selftest_cli import cmd_selftest
+            return cmd_selftest(args)
         return cmd_catalog(args)
     except InputError as exc:
         msg = " ".join(str(exc).split())

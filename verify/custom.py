@@ -17,8 +17,12 @@ from symbolic.compile import CompileError
 from symbolic.errors import ExpressionError
 from symbolic.facts import Fact
 from symbolic.general import GeneralK
+from symbolic.timebox import SymbolicTimeout, time_limit
 from symbolic.user import user_K, user_update
 
+
+
+COMPILE_SECONDS = 60.0  # SymPy's share of compiling grad K (derivatives, limits, L)
 
 
 @dataclass
@@ -56,7 +60,13 @@ def build_custom(K: str | None, update: str | None, structure: str | None,
     if facts["convex"].status == "refuted" or facts.get("grad_zero", Fact("", "", "unknown", "")).status == "refuted":
         return CustomK(sym, facts, None, source, reconstruction)
     try:
-        pre = from_general(sym) if isinstance(sym, GeneralK) else from_profile(sym)
+        with time_limit(COMPILE_SECONDS):
+            pre = from_general(sym) if isinstance(sym, GeneralK) else from_profile(sym)
     except CompileError as exc:
         raise InputError(f"cannot evaluate this K numerically: {exc}") from None
+    except SymbolicTimeout:
+        raise InputError(f"cannot prepare this K numerically: SymPy did not finish within {COMPILE_SECONDS:g} s") from None
+    except (TypeError, ValueError, NotImplementedError, ZeroDivisionError) as exc:
+        raise InputError(f"cannot evaluate this K numerically: SymPy failed ({type(exc).__name__}: "
+                         f"{' '.join(str(exc).split())[:150]})") from None
     return CustomK(sym, facts, pre, source, reconstruction)

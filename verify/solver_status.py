@@ -12,6 +12,7 @@ STATUS_REASONS = {
     "infeasible_inaccurate": "solver reported infeasible_inaccurate",
     "unbounded": "solver reported the characterization unbounded (impossible for a norm objective)",
     "unbounded_inaccurate": "solver reported unbounded_inaccurate",
+    "infeasible_or_unbounded": "solver reported the characterization infeasible or unbounded",
     "user_limit": "solver stopped at a user limit (iterations or time)",
     "solver_error": "solver failed",
     "solver_missing": "solver not installed",
