@@ -282,7 +282,7 @@ CASES = [
     case("jobs-too-many", check("--jobs", "1000"), "--jobs"),
     case("seed-too-large", check("--seed", "4294967296"), "--seed"),
     case("n-float-text", check("--n", "1e3"), "--n: expected an integer"),
-    case("backend-float64-not-implemented", check("--backend", "float64"), "not implemented"),
+    case("backend-float128-unknown", check("--backend", "float128"), "is not available"),
     case("delta-with-logcosh-loss", check("--loss", "logcosh", "--loss-delta", "1"), "only applies to the huber"),
     case("claim-empty", check("--claim", ""), "expected limit=gd"),
     # --- your own K or update map: malformed and hostile expressions --------------------------

@@ -100,7 +100,7 @@ def _facts(pre: Preconditioner) -> dict:
 def _catalogue_facts(name: str, params: tuple) -> dict:
     """The symbolic facts of a catalogue K depend only on its name and parameters: proved once per
     process (a campaign checks the same K on thousands of problems).  Facts are immutable."""
-    return symbolic_k(name, dict(params), None).facts()
+    return catalogue_facts(name, dict(params), None)
 
 
 def local_lipschitz(pre: Preconditioner, runs: list, hctx) -> Fact | None:
