@@ -27,10 +27,10 @@ def test_table_is_large_enough_and_ids_unique():
     assert len(TRUE) >= 10
 
 
-def test_margin_claim_is_marked_pending_for_the_merge():
-    pending = [c for c in S.PLANTED if isinstance(c.run, S.Pending)]
-    assert [c.id for c in pending] == ["sign-margin-l2"]
-    assert S.run_case(pending[0]).pending
+def test_no_case_is_pending():
+    """The paper-2 case waited for ``margin`` (issue 6); it runs now."""
+    assert not [c.id for c in S.PLANTED if isinstance(c.run, S.Pending)]
+    assert S.run_case(S.Planted("p", "p", "-", "refuted", S.Pending("later"))).pending
 
 
 @pytest.mark.parametrize("case", FALSE, ids=[c.id for c in FALSE])

@@ -182,6 +182,8 @@ def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) 
         if N.applies_to(prob):
             predicted = opt.predicted is not None and opt.predicted == N
             evidences[cid] = norm_evidence(prob, N, predicted, traj, rerun, settings.solver)
+            evidences[cid].dps = int(np.finfo(np.float64).precision)
+            evidences[cid].rerun_dps = int(np.finfo(np.longdouble).precision) if rerun is not None else None
             evidences[cid].verified = evidences[cid].meets_verification(settings.tol)
     verdicts = []
     for cid, N in claim_norms(prob, settings):

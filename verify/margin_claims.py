@@ -51,6 +51,8 @@ class NormEvidence:
     distance_to_optimal_set: float | None = None
     reference_point: object = None  # the solver's max-margin point (numpy), for cross gaps
     verified: bool = False  # set once: meets_verification(tol) for the run's tolerance
+    dps: int | None = None  # decimal digits of the run's arithmetic (float64: 15)
+    rerun_dps: int | None = None  # of the rounding rerun (longdouble: 18), None without one
 
     def meets_verification(self, tol: Fraction) -> bool:
         return (self.gap is not None and self.rounding is not None and self.kkt is not None
@@ -70,7 +72,7 @@ def _bracket(pair) -> list[str]:
 
 
 def _evidence(ev: NormEvidence) -> dict:
-    out = {"norm": ev.norm.label, "predicted_by_paper": ev.predicted}
+    out = {"norm": ev.norm.label, "predicted_by_paper": ev.predicted, "dps": ev.dps, "rerun_dps": ev.rerun_dps}
     if ev.gamma_star is not None:
         out["gamma_star_certified"] = _bracket(ev.gamma_star)
     if ev.gamma is not None:

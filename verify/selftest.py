@@ -178,6 +178,28 @@ def _backend() -> str:
     return "flint" if flint_backend.available() else "mpmath"
 
 
+@dataclass(frozen=True)
+class MarginRun:
+    """``dspgd-verify margin`` (paper 2) on its default multiclass instance with a short budget
+    (``T`` steps at a constant ``eta``); the case's verdict is claim ``claim_id``."""
+
+    optimizer: str
+    claim_id: str
+    steps: int = 30_000
+    lr: float = 0.02
+
+    def __call__(self) -> Outcome:
+        from numeric.margin_data import random_margin_problem
+        from numeric.margin_optimizers import make_optimizer
+        from numeric.margin_run import Schedule
+
+        from .margin_check import MarginSettings, margin_check
+        prob = random_margin_problem("multiclass", 16, 6, 4, 0)
+        settings = MarginSettings(steps=self.steps, schedule=Schedule(self.lr), fit_ratio=False)
+        rec = margin_check(prob, make_optimizer(self.optimizer, prob), settings).record
+        return _combine(rec["claims"], self.claim_id)
+
+
 # ----------------------------------------------------------------------------- identities
 _A, _B, _C = (symbol_matrix(s, (2, 1)) for s in ("a", "b", "c"))
 
@@ -329,11 +351,14 @@ PLANTED: tuple[Planted, ...] = (
             "SPEC 4.2 I1", "refuted", IdentityRun("I1_wrong_sign", lambda: _fenchel_young(-1))),
     Planted("bregman-triangle", "D_K(A, C) = D_K(A, B) + D_K(B, C)", "SPEC 4.2 I3 (missing term)", "refuted",
             IdentityRun("bregman_triangle", _bregman_triangle)),
-    # ------------------------------------------------------------ false: paper 2 (pending)
+    # ------------------------------------------------------------ false: paper 2 (SPEC 6)
     Planted("sign-margin-l2", "sign descent maximizes the l2 margin (margin:l2)", "SPEC 6", "refuted",
-            Pending("PENDING: needs `dspgd-verify margin` (issue 6, another branch); the lead adds it after "
-                    "the merge (expected: refuted, sign descent's margin is the l-infinity one)")),
+            MarginRun("sign", "margin:l2")),
+    Planted("ngd-margin-linf", "normalized GD maximizes the l-infinity margin (margin:linf)", "SPEC 6", "refuted",
+            MarginRun("ngd", "margin:linf", lr=0.05)),
     # ------------------------------------------------------------ true controls
+    Planted("ngd-margin-l2", "normalized GD maximizes the l2 margin (margin:l2)", "SPEC 6", "verified",
+            MarginRun("ngd", "margin:l2", lr=0.05)),
     Planted("gd-limit-is-gd", "GD's limit is W_GD", "SPEC 3.2", "verified",
             CatalogueRun("gd", "claim:limit=gd", R251, "limit=gd")),
     Planted("clip-limit-is-gd", "clip's limit is W_GD", "SPEC 3.2 (isotropic)", "verified",
