@@ -31,6 +31,22 @@ def parse_number(text: str, what: str) -> Fraction:
     return value
 
 
+def check_tolerance(text: str | None, what: str = "--tol") -> None:
+    """A relative tolerance must lie in ``(0, 1)`` (``None``: the default applies)."""
+    if text is not None and not 0 < parse_number(text, what) < 1:
+        raise InputError(f"{what} must lie in (0, 1), got {text}")
+
+
+def parse_timeout(text: str | None, what: str = "--timeout") -> float | None:
+    """Seconds ``> 0``, or ``None`` for no limit."""
+    if text is None:
+        return None
+    seconds = float(parse_number(text, what))
+    if seconds <= 0:
+        raise InputError(f"{what} must be > 0")
+    return seconds
+
+
 def parse_assignments(items: list[str] | None) -> dict[str, Fraction]:
     """``["eps=0.001", "c=1"]`` -> ``{"eps": Fraction(1, 1000), "c": Fraction(1)}``."""
     out: dict[str, Fraction] = {}

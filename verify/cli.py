@@ -10,14 +10,13 @@ import json
 import os
 import sys
 from dataclasses import replace
-from fractions import Fraction
 
 import numpy as np
 
 from numeric.catalog import CATALOG, make_preconditioner
 from numeric.errors import InputError
 from numeric.losses import LOSSES, make_loss
-from numeric.params import parse_assignments, parse_number
+from numeric.params import check_tolerance, parse_assignments, parse_number, parse_timeout
 from numeric.precision import MAX_DPS, MIN_DPS
 from numeric.problem import Problem, load_arrays, load_problem, random_problem
 
@@ -210,14 +209,8 @@ def cmd_check(args) -> int:
     claims = tuple(parse_claim(c) for c in args.claim or [])
     if any(c.norm == "hinv" for c in claims) and (custom or names != ["quadratic"]):
         raise InputError("--claim limit=minnorm:hinv needs --preconditioner quadratic")
-    tol = parse_number(args.tol, "--tol") if args.tol is not None else Fraction(1, 2)
-    if not 0 < tol < 1:
-        raise InputError(f"--tol must lie in (0, 1), got {args.tol}")
-    timeout = None
-    if args.timeout is not None:
-        timeout = float(parse_number(args.timeout, "--timeout"))
-        if timeout <= 0:
-            raise InputError("--timeout must be > 0")
+    check_tolerance(args.tol)
+    timeout = parse_timeout(args.timeout)
     import cvxpy
     if args.solver not in cvxpy.installed_solvers():
         raise InputError(f"--solver {args.solver!r} is not an installed cvxpy solver "

@@ -17,7 +17,7 @@ from fractions import Fraction
 from numeric.catalog import CATALOG, make_preconditioner
 from numeric.errors import InputError
 from numeric.losses import LOSSES, make_loss
-from numeric.params import parse_assignments, parse_number
+from numeric.params import parse_assignments, parse_number, parse_timeout
 from numeric.precision import MAX_DPS, MIN_DPS
 from numeric.problem import random_problem
 
@@ -118,11 +118,7 @@ def cmd_lr_study(args) -> int:
     if args.backend == "flint" and not flint_backend.available():
         raise InputError("--backend flint needs python-flint: pip install 'dspgd-verify[fast]'")
     backend = ("flint" if flint_backend.available() else "mpmath") if args.backend == "auto" else args.backend
-    timeout = None
-    if args.timeout is not None:
-        timeout = float(parse_number(args.timeout, "--timeout"))
-        if timeout <= 0:
-            raise InputError("--timeout must be > 0")
+    timeout = parse_timeout(args.timeout)
     problem, pre, left_inv = _build(args)
     if backend == "flint":
         from numeric.flint_backend import supported

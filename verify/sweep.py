@@ -27,7 +27,7 @@ from fractions import Fraction
 
 from numeric.catalog import CATALOG
 from numeric.errors import InputError
-from numeric.params import parse_number
+from numeric.params import check_tolerance, parse_number, parse_timeout
 from numeric.problem import check_size, random_problem
 
 from .check import DEFAULT_FRACTIONS, Settings, check_by_name
@@ -355,15 +355,8 @@ def settings_from_args(args) -> Settings:
     if backend == "flint" and not flint_backend.available():
         raise InputError("--backend flint needs python-flint: pip install 'dspgd-verify[fast]'")
     dps = 50 if args.dps is None else _int(args.dps, "--dps", MIN_DPS, MAX_DPS)
-    if args.tol is not None:
-        tol = parse_number(args.tol, "--tol")
-        if not 0 < tol < 1:
-            raise InputError(f"--tol must lie in (0, 1), got {args.tol}")
-    timeout = None
-    if args.timeout is not None:
-        timeout = float(parse_number(args.timeout, "--timeout"))
-        if timeout <= 0:
-            raise InputError("--timeout must be > 0")
+    check_tolerance(args.tol)
+    timeout = parse_timeout(args.timeout)
     return Settings(dps=dps, lrs=parse_fractions(args.fractions), tol=args.tol, backend=backend,
                     max_iter=_int(args.max_iter, "--max-iter", 1, 10**8), timeout=timeout)
 
