@@ -144,17 +144,29 @@ def _validated(prob: MarginProblem) -> MarginProblem:
 
 
 def is_separable(J: np.ndarray) -> bool:
-    """Is ``{theta : J theta >= 1}`` non-empty?  LP (HiGHS): ``min 0 s.t. J theta >= 1``, plus an
-    exact re-check of the LP's point (all margins >= 1/2 in rational arithmetic) when feasible."""
+    """Is ``{theta : J theta > 0}`` non-empty (equivalently ``J theta >= 1`` for a scaled theta)?
+
+    Separability does not change when a row is scaled by a positive number, so each row is
+    divided by its largest entry first (the LP then sees entries of order one, whatever the
+    data's scale).  LP (HiGHS): ``min 0 s.t. J_scaled theta >= 1``; infeasible means not
+    separable.  A feasible answer is re-checked exactly (every original margin > 0 in rational
+    arithmetic); if that re-check fails, separability is undecided and said so.
+    """
     from scipy.optimize import linprog
     m, P = J.shape
-    res = linprog(np.zeros(P), A_ub=-J, b_ub=-np.ones(m), bounds=[(None, None)] * P, method="highs")
+    scale = np.max(np.abs(J), axis=1)
+    if np.any(scale == 0):
+        return False  # a zero row has margin 0 for every theta
+    Js = J / scale[:, None]
+    res = linprog(np.zeros(P), A_ub=-Js, b_ub=-np.ones(m), bounds=[(None, None)] * P, method="highs")
     if res.status == 2:
         return False
     if res.status != 0:
         raise InputError(f"could not decide separability: LP status {res.status} ({res.message})")
     theta = [Fraction(float(v)) for v in res.x]
-    return all(sum(Fraction(float(a)) * t for a, t in zip(row, theta)) >= Fraction(1, 2) for row in J)
+    if all(sum(Fraction(float(a)) * t for a, t in zip(row, theta)) > 0 for row in J):
+        return True
+    raise InputError("could not certify separability: the LP's separating point fails the exact re-check")
 
 
 def _grid(rng: np.random.Generator, shape) -> np.ndarray:

@@ -155,7 +155,8 @@ def make_optimizer(name: str, prob: MarginProblem, ratio: Fraction = Fraction(1)
     params = {"beta1": b1}
     if name == "gd":
         def update(state, g, s, t):
-            return g * math.exp(s) if s > -745 else g * 0.0, state
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow -> inf: the run stops as non-finite
+                return g * np.exp(s), state
         pred, upd = MarginNorm("l2"), update
         params = {}
     elif name == "ngd":

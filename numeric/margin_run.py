@@ -79,10 +79,10 @@ def run_margin(prob: MarginProblem, opt: Optimizer, schedule: Schedule, steps: i
         g, s = scaled_gradient(J, theta)
         u, state = opt.update(state, g, s, t)
         theta = theta - schedule(t - 1) * u
+        if not np.isfinite(theta).all():
+            stopped = "nonfinite"
+            break
         if t in keep:
-            if not np.all(np.isfinite(theta)):
-                stopped = "nonfinite"
-                break
             cps[t] = theta.copy()
         if timeout is not None and t % 1024 == 0 and time.perf_counter() - start > timeout:
             stopped = "timeout"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import numpy as np
 import pytest
 
 from numeric.margin_data import random_margin_problem
@@ -129,3 +130,64 @@ def test_user_ratio_claims_keep_their_label():
               report=("margin:hybrid:0.52",))
     assert [c["id"] for c in res.record["claims"]] == ["margin:hybrid:0.52"]
     assert res.record["claims"][0]["evidence"]["norm"] == "hybrid(r=0.52)"
+
+
+# ----------------------------------------------------------------------------- review findings
+def test_a_timed_out_run_is_never_verified_or_refuted():
+    """Found in review: a run cut short by --timeout was judged on an incomplete gap history."""
+    res = run(MULTI, "sign", steps=5_000_000, schedule=Schedule(0.05), timeout=0.5)
+    assert res.record["run"]["stopped"] == "timeout"
+    for c in res.record["claims"]:
+        assert c["verdict"] in ("inconclusive", "not_applicable"), c
+        if c["verdict"] == "inconclusive":
+            assert "stopped early (timeout)" in c["reason"]
+
+
+def test_an_overflowing_run_is_inconclusive_not_a_crash():
+    """Found in review: gd with lr >= 0.5 overflowed math.exp (exit 4)."""
+    prob = random_margin_problem("binary", 24, 8, seed=0)
+    res = run(prob, "gd", steps=50, schedule=Schedule(2.0))
+    assert res.record["run"]["stopped"] == "nonfinite"
+    l2 = next(c for c in res.record["claims"] if c["id"] == "margin:l2")
+    assert l2["verdict"] == "inconclusive" and "non-finite" in l2["reason"]
+
+
+def test_without_a_rounding_rerun_nothing_is_verified():
+    """Found in review: no longdouble rerun (as on platforms where longdouble is float64) crashed."""
+    res = run(MULTI, "sign", steps=20_000, schedule=Schedule(0.05), rerun=False)
+    for c in res.record["claims"]:
+        assert c["verdict"] in ("inconclusive", "not_applicable"), c
+    assert "no rounding check" in res.record["claims"][1]["reason"]
+
+
+def test_a_failed_kkt_solve_never_supports_a_refutation(monkeypatch):
+    """Found in review: a failed KKT solve (None) counted as 'the KKT test fails'."""
+    import verify.margin_kkt as K
+    real = K.alignment
+    monkeypatch.setattr(K, "alignment", lambda prob, N, theta, tau, solver="CLARABEL":
+                        None if N.name == "l2" else real(prob, N, theta, tau, solver))
+    res = run(MULTI, "sign", steps=20_000, schedule=Schedule(0.05))
+    v = verdicts(res)
+    assert v["margin:linf"] == "verified" and v["margin:spectral"] == "refuted"
+    assert v["margin:l2"] == "inconclusive"
+
+
+def test_the_tolerance_comparison_is_exact():
+    """Found in review: gap_hi = tol + 1e-25 passed a float comparison."""
+    from numeric.margin_norms import MarginNorm
+    from verify.margin_claims import NormEvidence
+    tol = Fraction(5, 1000)
+    ev = NormEvidence(MarginNorm("l2"), True, None, gap=(Fraction(0), tol + Fraction(1, 10**25)),
+                      rounding=0.0, kkt={"tau99": 0.005, "a": {}, "max_alignment": 1.0})
+    assert not ev.meets_verification(tol)
+    ev.gap = (Fraction(0), tol)
+    assert ev.meets_verification(tol)
+
+
+@pytest.mark.parametrize("scale", [1e-12, 1e-9, 1.0, 1e100])
+def test_separability_does_not_depend_on_the_scale_of_the_data(scale):
+    """Found in review: data scaled by 1e-9 were called 'not linearly separable'."""
+    from numeric.margin_data import binary_problem
+    prob0 = random_margin_problem("binary", 24, 8, seed=0)
+    X = prob0.J * scale  # rows y_i x_i, labels all +1
+    assert binary_problem(X, np.ones(X.shape[0])).n_params == 8

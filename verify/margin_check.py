@@ -91,9 +91,6 @@ def norm_evidence(prob: MarginProblem, N: MarginNorm, predicted: bool, traj: Mar
         ev.gap = _gap(ev.gamma, star)
         if rerun is not None:
             ev.rounding = abs(float(_gap(margin_bounds(prob, N, rerun.theta.astype(np.float64)), star)[1] - ev.gap[1]))
-        else:
-            ev.rounding = None
-            ev.reference_reason = "no extended-precision rerun (numpy.longdouble is float64 here, or --no-rerun)"
     except CertificateError as exc:
         ev.reference_reason = str(exc)
         return ev
@@ -173,17 +170,31 @@ def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) 
     """Run ``opt`` on ``prob`` and judge every margin claim (JSON record of the DESIGN contract)."""
     start = time.perf_counter()
     traj = run_margin(prob, opt, settings.schedule, settings.steps, timeout=settings.timeout)
-    rerun = None
+    rerun, rerun_note = None, None
     extended = np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant
-    if settings.rerun and extended:
-        rerun = run_margin(prob, opt, settings.schedule, traj.steps, dtype=np.longdouble)
+    if traj.stopped == "nonfinite":
+        rerun_note = "no rerun: the run itself became non-finite"
+    elif not settings.rerun:
+        rerun_note = "no extended-precision rerun was asked for"
+    elif not extended:
+        rerun_note = "no extended-precision rerun: numpy.longdouble is float64 on this platform"
+    else:
+        left = None if settings.timeout is None else max(1.0, settings.timeout - traj.seconds)
+        rerun = run_margin(prob, opt, settings.schedule, traj.steps, dtype=np.longdouble, timeout=left)
+        if rerun.stopped != "steps" or rerun.steps != traj.steps:
+            rerun, rerun_note = None, f"the longdouble rerun stopped early ({rerun.stopped}): no rounding check"
     evidences: dict[str, NormEvidence] = {}
     for cid, N in claim_norms(prob, settings):
-        if N.applies_to(prob):
+        if N.applies_to(prob) and traj.stopped == "nonfinite":
+            evidences[cid] = NormEvidence(N, opt.predicted == N, f"the iterate became non-finite at step "
+                                          f"{traj.steps} (learning rate too large?): nothing to judge")
+        elif N.applies_to(prob):
             predicted = opt.predicted is not None and opt.predicted == N
             evidences[cid] = norm_evidence(prob, N, predicted, traj, rerun, settings.solver)
             evidences[cid].dps = int(np.finfo(np.float64).precision)
             evidences[cid].rerun_dps = int(np.finfo(np.longdouble).precision) if rerun is not None else None
+            if rerun is None and evidences[cid].gap is not None:
+                evidences[cid].reference_reason = rerun_note
             evidences[cid].verified = evidences[cid].meets_verification(settings.tol)
     verdicts = []
     for cid, N in claim_norms(prob, settings):

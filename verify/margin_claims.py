@@ -55,8 +55,9 @@ class NormEvidence:
     rerun_dps: int | None = None  # of the rounding rerun (longdouble: 18), None without one
 
     def meets_verification(self, tol: Fraction) -> bool:
+        """Exact comparison: ``gap_hi + rounding <= tol`` (rationals), and the KKT test passes."""
         return (self.gap is not None and self.rounding is not None and self.kkt is not None
-                and float(self.gap[1]) + self.rounding <= float(tol) and self.kkt["tau99"] is not None)
+                and self.gap[1] + Fraction(self.rounding) <= tol and self.kkt["tau99"] is not None)
 
 
 def _directed(x: Fraction, rounding: str, digits: int = 12) -> str:
@@ -100,8 +101,15 @@ def decide(claim_id: str, ev: NormEvidence, others_verified: list[str], tol: Fra
     err = None if ev.gap is None or ev.rounding is None else \
         f"{float(ev.gap[1] - ev.gap[0]) + ev.rounding:.3g}"
     if ev.gap is None:
-        return Verdict(claim_id, "inconclusive", f"no certified reference margin: {ev.reference_reason}",
-                       error_bound=err, evidence=evidence)
+        why = ev.reference_reason if (ev.reference_reason or "").startswith("the iterate") \
+            else f"no certified reference margin: {ev.reference_reason}"
+        return Verdict(claim_id, "inconclusive", why, error_bound=err, evidence=evidence)
+    if stopped != "steps":
+        return Verdict(claim_id, "inconclusive", f"the run stopped early ({stopped}) after {steps} steps: "
+                       f"the gap history it would be judged on is incomplete", error_bound=err, evidence=evidence)
+    if ev.rounding is None:
+        return Verdict(claim_id, "inconclusive", f"no rounding check, so no error bound: {ev.reference_reason}",
+                       evidence=evidence)
     gap_lo, gap_hi = (float(g) for g in ev.gap)
     e = ev.rounding
     a_max = ev.kkt["max_alignment"] if ev.kkt else None
@@ -113,15 +121,14 @@ def decide(claim_id: str, ev: NormEvidence, others_verified: list[str], tol: Fra
     hist = sorted(ev.gap_history.items())
     tail = [g for t, g in hist if t >= steps // 4]
     stays_large = all(float(g[0]) - e > threshold for g in tail)
-    if others_verified and stays_large and ev.kkt is not None and ev.kkt["tau99"] is None:
+    kkt_fails = ev.kkt is not None and all(a is not None and a < 0.99 for a in ev.kkt["a"].values())
+    if others_verified and stays_large and kkt_fails:
         return Verdict(claim_id, "refuted",
                        f"the direction has settled at the max-margin direction of {', '.join(others_verified)} "
                        f"(verified), and its {ev.norm.label} margin gap stays >= {min(float(g[0]) for g in tail):.3g} "
                        f"> {threshold:g} from T/4 to T = {steps}; KKT alignment at most {a_max:.3g} < 0.99",
                        error_bound=err, evidence=evidence)
-    if stopped != "steps":
-        why = f"the run stopped early ({stopped}) after {steps} steps"
-    elif gap_hi + e > float(tol):
+    if gap_hi + e > float(tol):
         half = next((g for t, g in hist if t == max(1, steps // 2)), None)
         shrinking = half is None or gap_hi < 0.9 * float(half[1])
         trend = f" (at T/2: {float(half[1]):.3g})" if half is not None else ""
@@ -136,6 +143,8 @@ def decide(claim_id: str, ev: NormEvidence, others_verified: list[str], tol: Fra
         else:
             why += ": the gap has settled, but no candidate norm is verified for this run, so the run's " \
                    "limit is not identified (for a hybrid model see hybrid_ratio_fit; add --claim margin:hybrid:R)"
+    elif ev.kkt is not None and any(a is None for a in ev.kkt["a"].values()):
+        why = "the KKT alignment solve failed at some tau, so the KKT test is undecided"
     else:
         why = f"margin gap within tol but the KKT alignment test fails (max a(tau) = {a_max})"
     return Verdict(claim_id, "inconclusive", why, error_bound=err, evidence=evidence)
