@@ -22,8 +22,16 @@ from .facts import Fact
 FACT_SECONDS = 20.0
 
 
-class SymbolicTimeout(Exception):
-    """Raised inside the block when its time is up."""
+class SymbolicTimeout(BaseException):
+    """Raised inside the block when its time is up.
+
+    A ``BaseException``: SymPy has ``except Exception`` blocks (series expansions, ``limit``)
+    that would swallow an ordinary exception and carry on computing.  The alarm also repeats
+    every :data:`REFIRE_SECONDS` after the deadline until the block exits, so a swallowed
+    timeout is raised again."""
+
+
+REFIRE_SECONDS = 0.25
 
 
 @contextmanager
@@ -34,13 +42,17 @@ def time_limit(seconds: float) -> Iterator[None]:
         yield
         return
 
+    active = [True]
+
     def _raise(signum, frame):
-        raise SymbolicTimeout(f"no answer within {seconds:g} s")
+        if active[0]:
+            raise SymbolicTimeout(f"no answer within {seconds:g} s")
     previous = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, REFIRE_SECONDS)
     try:
         yield
     finally:
+        active[0] = False  # an alarm arriving now is ignored
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
