@@ -35,12 +35,14 @@ class ProofContradicted(RuntimeError):
 
 
 def _value(expr: sp.Expr, subs: dict):
-    v = expr.evalf(DPS, subs=subs)
-    if not (v.is_number and v.is_real and v.is_finite):
-        try:
-            v = sp.N(expr.xreplace(subs), DPS)
-        except (TypeError, ValueError, ZeroDivisionError):
+    """``expr`` at an exact point, at 50 digits; None where it is undefined (0/0, atan(zoo), ...)."""
+    try:
+        exact = expr.xreplace(subs)
+        if exact.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
             return None
+        v = sp.N(exact, DPS)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
     return v if (v.is_number and v.is_real and v.is_finite) else None
 
 

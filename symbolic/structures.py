@@ -21,6 +21,24 @@ import sympy as sp
 
 from .facts import Fact, combine
 from .one_variable import prove_nonnegative, prove_zero_limit
+from .singular_points import interior_point, smooth_form, suspicious_points
+
+
+def _same(u: sp.Expr, v: sp.Expr) -> bool | None:
+    """Exact equality of two numbers when decidable (a difference of 6e-62 is a difference)."""
+    if u.has(sp.oo, -sp.oo, sp.zoo, sp.nan) or v.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+        return None
+    diff = sp.simplify(u - v)
+    if diff == 0:
+        return True
+    if diff.is_number and diff.is_zero is False:
+        return False
+    return None
+
+
+def _less(u: sp.Expr, v: sp.Expr) -> bool:
+    d = sp.N(u - v, 50)
+    return bool(d.is_number and d.is_real and d < 0)
 
 STRUCTURES = ("entrywise", "isotropic", "spectral", "quadratic")
 
@@ -91,20 +109,82 @@ class ProfileK:
                 "(phi'(s_i) - phi'(s_j))/(s_i - s_j)": "divided difference of phi'",
                 "(phi'(s_i) + phi'(s_j))/(s_i + s_j)": "between phi'(s_i)/s_i and phi'(s_j)/s_j"}
 
+    def smooth_pieces(self, f=None) -> list[tuple[sp.Expr, object, object]] | None:
+        """``[(expr, a, b), ...]`` covering ``(0, oo)``, each ``expr`` analytic on its open interval:
+        the Piecewise pieces cut again at every suspicious point (:mod:`symbolic.singular_points`),
+        kink functions replaced by their branch.  None when a suspicious point cannot be decided."""
+        out = []
+        for expr, a, b in self._pieces(f):
+            pts = suspicious_points(expr, self.x, a, b)
+            if pts is None:
+                return None
+            bounds = [a, *pts, b]
+            for lo, hi in zip(bounds, bounds[1:]):
+                sm = smooth_form(expr, self.x, interior_point(lo, hi))
+                if sm is None:
+                    return None
+                out.append((sm, lo, hi))
+        return out
+
+    def _join(self, f: sp.Expr, e1: sp.Expr, e2: sp.Expr, p) -> list[Fact]:
+        """Continuity of ``f`` and ``f'`` at ``p`` from both sides, by one-sided limits of the
+        smooth forms (never by differentiating through the join)."""
+        x = self.x
+        out = []
+        for order, what in ((0, "f"), (1, "f'")):
+            try:
+                v1 = sp.limit(sp.diff(e1, x, order), x, p, "-")
+                v2 = sp.limit(sp.diff(e2, x, order), x, p, "+")
+            except (NotImplementedError, ValueError, TypeError):
+                out.append(Fact(f"{what} continuous at {p}", f"{what}({p}-) = {what}({p}+)", "unknown", "symbolic",
+                                "one-sided limit not computable"))
+                break
+            same = _same(v1, v2)
+            if order == 0 and same:
+                at = f.subs(x, p)
+                if at.is_number and at.is_finite and _same(at, v1) is False:
+                    same, v2 = False, at
+            stmt = f"{what}({p}-) = {what}({p}+)"
+            if same is None:
+                out.append(Fact(f"{what} continuous at {p}", stmt, "unknown", "symbolic", f"{v1} vs {v2} undecided"))
+                break
+            if same is False:
+                kind = ("f jumps: K is not continuous, hence not convex" if order == 0 else
+                        "f' jumps: grad K is not continuous" + (" and f' decreases (not convex)"
+                                                                 if _less(v2, v1) else ""))
+                out.append(Fact(f"{what} continuous at {p}", stmt, "refuted", "symbolic",
+                                f"{what}({p}-) = {v1} but {what}({p}+) = {v2}: {kind}",
+                                {str(x): str(p), "left": str(v1), "right": str(v2)}))
+                break
+            out.append(Fact(f"{what} continuous at {p}", stmt, "proved", "symbolic", f"both one-sided limits {v1}"))
+        return out
+
     def convexity(self) -> Fact:
         x = self.x
         parts = []
         for side, f in self.sides():
-            ps = self._pieces(f)
+            ps = self.smooth_pieces(f)
+            if ps is None:
+                parts.append(Fact(f"smooth pieces, {side}", "f is smooth between finitely many known points",
+                                  "unknown", "symbolic", f"could not locate the non-smooth points of {f}"))
+                continue
             for expr, a, b in ps:
-                parts.append(prove_nonnegative(f"f''>=0 on ({a},{b}), {side}", sp.diff(expr, x, 2), x, a, b))
+                f2 = sp.diff(expr, x, 2)
+                if f2.has(sp.DiracDelta, sp.Heaviside, sp.sign):  # never handed to solveset
+                    parts.append(Fact(f"f''>=0 on ({a},{b}), {side}", f"f'' >= 0 on ({a}, {b})", "unknown",
+                                      "symbolic", "f'' still has kink terms"))
+                    continue
+                parts.append(prove_nonnegative(f"f''>=0 on ({a},{b}), {side}", f2, x, a, b))
+            try:
+                at0 = sp.limit(ps[0][0], x, ps[0][1], "+")
+            except (NotImplementedError, ValueError, TypeError):
+                at0 = None
+            same0 = None if at0 is None else _same(at0, sp.Integer(0))
+            parts.append(Fact(f"f(0+) = 0, {side}", "f(0+) = f(0) = 0",
+                              {True: "proved", False: "refuted", None: "unknown"}[same0], "symbolic",
+                              f"lim f(0+) = {at0}", {} if same0 is not False else {str(x): "0+", "limit": str(at0)}))
             for (e1, _, b1), (e2, a2, _) in zip(ps, ps[1:]):
-                d1 = sp.limit(sp.diff(e1, x), x, b1, "-")
-                d2 = sp.limit(sp.diff(e2, x), x, a2, "+")
-                same = sp.simplify(d1 - d2) == 0
-                parts.append(Fact(f"f' continuous at {b1}", f"f'({b1}-) = f'({b1}+)",
-                                  "proved" if same else "refuted", "symbolic", f"{d1} vs {d2}",
-                                  {} if same else {str(x): str(b1), "left": str(d1), "right": str(d2)}))
+                parts += self._join(f, e1, e2, b1)
         parts.append(self.gradient_at_zero())
         what = {"entrywise": "sum_ij k(g_ij)", "isotropic": "h(||G||_F), h convex nondecreasing",
                 "spectral": "sum_i phi(sigma_i(G)) (Lewis)"}
@@ -113,22 +193,35 @@ class ProfileK:
     def gradient_at_zero(self) -> Fact:
         facts = []
         for side, f in self.sides():
-            expr, a, _ = self._pieces(f)[0]
+            ps = self.smooth_pieces(f) or self._pieces(f)
+            expr, a, _ = ps[0]
             facts.append(prove_zero_limit(f"f'(0+) = 0, {side}", sp.diff(expr, self.x), self.x, a))
         fact = combine("grad K(0) = 0", "grad K(0) = 0", facts)
         return Fact("grad K(0) = 0", "grad K(0) = 0, i.e. f'(0+) = 0", fact.status,
                     "symbolic", fact.detail, fact.counterexample)
+
+    def line_function(self) -> tuple[sp.Expr, sp.Symbol, list]:
+        """``k(t)``, K along one entry (entrywise) or one direction through 0, on the whole line,
+        with its suspicious points (both signs): the input of the independent search."""
+        t = sp.Symbol("t", real=True)
+        neg = self.f_neg if self.f_neg is not None else self.f
+        k = sp.Piecewise((self.f.subs(self.x, t), t >= 0), (neg.subs(self.x, -t), True))
+        pts = set()
+        for _, f in self.sides():
+            ps = self.smooth_pieces(f) or self._pieces(f)
+            pts.update(b for _, _, b in ps[:-1])
+        return k, t, sorted(pts, key=lambda p: float(p))
 
     def derive_L(self) -> sp.Expr | None:
         """A candidate global L: ``sup f''`` taken at 0 when ``f''`` is largest there, or a
         finite limit at infinity; ``None`` when ``f''`` is unbounded (locally Lipschitz only)."""
         x = self.x
         cands = []
-        for f2 in self.second_derivatives():
-            ps = self._pieces(f2)
+        for _, f in self.sides():
+            ps = self.smooth_pieces(f) or self._pieces(f)
             try:
-                at0 = sp.limit(ps[0][0], x, ps[0][1], "+")
-                at_inf = sp.limit(ps[-1][0], x, sp.oo)
+                at0 = sp.limit(sp.diff(ps[0][0], x, 2), x, ps[0][1], "+")
+                at_inf = sp.limit(sp.diff(ps[-1][0], x, 2), x, sp.oo)
             except (NotImplementedError, ValueError, TypeError):  # TypeError: comparisons with zoo
                 return None
             if at_inf in (sp.oo, -sp.oo) or not at0.is_finite:
@@ -151,7 +244,7 @@ class ProfileK:
         x = self.x
         parts = []
         for side, f in self.sides():
-            for expr, a, b in self._pieces(f):
+            for expr, a, b in (self.smooth_pieces(f) or self._pieces(f)):
                 parts.append(prove_nonnegative(f"L - f'' >= 0 on ({a},{b}), {side}", L - sp.diff(expr, x, 2), x, a, b))
         fact = combine("lipschitz", f"grad K is L-Lipschitz with L = {L}", parts)
         if fact.status == "refuted" and self.L is None:  # only our own candidate failed
@@ -210,8 +303,18 @@ class ProfileK:
 
     def facts(self) -> dict[str, Fact]:
         """Every fact, each decided within :data:`symbolic.timebox.FACT_SECONDS` (else unknown)."""
+        from .convexity_search import reconcile, search_one_variable
         from .timebox import fact_within
-        return {"convex": fact_within("convex", "K is convex and C^1", self.convexity),
+        convex = fact_within("convex", "K is convex and C^1", self.convexity)
+        if convex.status != "refuted":  # the independent search on K itself
+            def search() -> Fact:
+                k, t, pts = self.line_function()
+                return search_one_variable(k, t, pts) or Fact("convex", "", "unknown", "numeric search", "")
+            found = fact_within("convex", "K is convex and C^1", search)
+            convex = reconcile(convex, found if found.status == "refuted" else None,
+                               "convexity inequality and gradient monotonicity on both sides of every "
+                               "suspicious point and at random scales, 50 digits")
+        return {"convex": convex,
                 "grad_zero": fact_within("grad K(0) = 0", "grad K(0) = 0", self.gradient_at_zero),
                 "lipschitz": fact_within("lipschitz", "grad K is globally Lipschitz", self.lipschitz),
                 "isotropic": fact_within("isotropic", "K(G) = h(||G||_F)", self.isotropy),
