@@ -46,12 +46,20 @@ def prove_nonnegative(name: str, f: sp.Expr, x: sp.Symbol, a=sp.Integer(0), b=sp
         if form.is_nonnegative:
             return Fact(name, statement, "proved", "symbolic",
                         f"nonnegative by SymPy's assumptions on {x} in ({a}, {b})")
+    f = sp.sympify(f)
+    kinks = f.has(sp.DiracDelta, sp.Heaviside, sp.sign)  # kinks are compared by one-sided limits, never solved
     try:
-        bad = sp.solveset(sp.sympify(f) < 0, x, sp.Interval.open(a, b))
+        bad = None if kinks else sp.solveset(f < 0, x, sp.Interval.open(a, b))
     except (NotImplementedError, TypeError, ValueError):
         bad = None
     if bad is sp.S.EmptySet:
         return Fact(name, statement, "proved", "symbolic", f"solveset({f} < 0) on ({a}, {b}) is empty")
+    witness = _witness(f, x, bad)
+    if witness is not None:
+        xv, val = witness
+        return Fact(name, statement, "refuted", "numeric",
+                    f"{f} = {sp.N(val, 8)} < 0 at {x} = {xv} (a point of solveset's set {bad} where f < 0, "
+                    "re-evaluated at 50 digits)", {str(x): str(xv), "value": str(sp.N(val, 20))})
     for tv in _GRID:
         val = g.subs(t, tv).evalf(50)
         # a number only: at a kink f'' may evaluate to DiracDelta(0) terms, which have no sign
@@ -60,6 +68,29 @@ def prove_nonnegative(name: str, f: sp.Expr, x: sp.Symbol, a=sp.Integer(0), b=sp
             return Fact(name, statement, "refuted", "numeric",
                         f"{f} = {sp.N(val, 8)} < 0 at {x} = {xv}", {str(x): str(xv), "value": str(sp.N(val, 20))})
     return Fact(name, statement, "unknown", "symbolic", f"could not decide the sign of {f} on ({a}, {b})")
+
+
+def _witness(f: sp.Expr, x: sp.Symbol, bad) -> tuple | None:
+    """A point of the set ``bad`` (from solveset) where ``f < 0`` holds at 50 digits, or None.
+
+    solveset's answer is never trusted by itself: the point is re-evaluated."""
+    if bad is None or bad is sp.S.EmptySet:
+        return None
+    sets = bad.args if isinstance(bad, sp.Union) else (bad,)
+    for s in sets:
+        if isinstance(s, sp.Interval) and s.measure.is_positive:
+            lo, hi = s.start, s.end
+            pts = [lo + 1] if hi is sp.oo else [(lo + hi) / 2]
+        elif isinstance(s, sp.FiniteSet):
+            pts = list(s)
+        else:
+            continue
+        for p in pts:
+            p = sp.nsimplify(p) if p.is_Float else p
+            val = sp.N(f.subs(x, p), 50)
+            if isinstance(val, sp.Number) and val.is_real and val < -sp.Rational(1, 10**40):
+                return p, val
+    return None
 
 
 def prove_zero_limit(name: str, f: sp.Expr, x: sp.Symbol, at=sp.Integer(0)) -> Fact:

@@ -16,6 +16,7 @@ from numeric.catalog import make_preconditioner
 from numeric.dspgd import DEFAULT_MAX_ITER
 from numeric.errors import InputError
 from numeric.float64_backend import TOLERANCE as FLOAT64_TOL
+from numeric.interpolation import w0_interpolates
 from numeric.exact_problem import ExactProblem
 from numeric.matrices import fro_norm, sub
 from numeric.precision import to_decimal_string as dec
@@ -27,6 +28,7 @@ from symbolic.facts import Fact
 
 from . import claims as C
 from .characterization import characterize
+from .equal_limits import equality_theorem
 from .runs import LearningRate, run_at
 from .verdict import DEFAULT_TOL, Verdict, exit_status
 
@@ -157,11 +159,13 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
                 facts["lipschitz"] = local
         w_gd = xph.w_gd()
         scale = fro_norm(hctx, sub(w_gd, xph.W0))
+        degenerate = scale == 0 and w0_interpolates(p)
         if scale == 0:
             scale = hctx.one  # W0 already interpolates: distances become absolute
         tol_text = settings.tolerance() if backend == settings.backend else (settings.tol or DEFAULT_TOL)
         tol = hctx.mpf(tol_text)
-        ci = C.ClaimInputs(pre, xph, runs, w_gd, scale, tol, facts, isotropic, left_inv, settings.solver)
+        ci = C.ClaimInputs(pre, xph, runs, w_gd, scale, tol, facts, isotropic, left_inv, settings.solver,
+                           degenerate=degenerate, equality_theorem=equality_theorem(pre))
         verdicts: list[Verdict] = []
         for run in runs:
             verdicts += [C.convergence(ci, run), C.isotropic_bias(ci, run), C.row_space_bias(ci, run),

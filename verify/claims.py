@@ -14,6 +14,10 @@ relative error bound of the limit (see :mod:`verify.runs`).
   ball: ``sqrt(1 + tau^2 Lambda^2)``; single sample: ``(kappa+1)/(2 sqrt kappa)``, and ``sqrt d``
   for entrywise K), with ``Lambda`` the row-space path length over ``||W_GD - W0||``.
 * ``lr_dependence`` (K not left-invariant): the limits at two or more learning rates differ.
+  Refuted only where a theorem gives equal limits (quadratic K) and the numbers agree; limits
+  that agree below the tolerance without such a theorem are inconclusive.
+* Degenerate problems (``Y = X W0`` exactly): the limit is ``W0`` at ``t = 0``; ``convergence``
+  and ``general_bound`` are verified with that reason and ``lr_dependence`` does not apply.
 * ``assumptions``: K convex, ``grad K(0) = 0``, ``grad K`` Lipschitz, proved symbolically.
 * ``claim:limit=gd``, ``claim:limit=minnorm:N``, ``claim:bound:c=V``.
 """
@@ -48,6 +52,8 @@ class ClaimInputs:
     isotropic: bool
     left_invariant: bool
     solver: str = "CLARABEL"
+    degenerate: bool = False  # Y = X W0 exactly: the limit is W0 at t = 0 (scale 0 replaced by 1)
+    equality_theorem: str | None = None  # why the limit cannot depend on eta (quadratic K), if it cannot
 
 
 def _rel_err(ci: ClaimInputs, run: RunEvidence):
@@ -76,6 +82,10 @@ def convergence(ci: ClaimInputs, run: RunEvidence) -> Verdict:
           "residual_history": _history(tr.residual_history)}
     eb = _s(_rel_err(ci, run), 3)
     ev["absolute_error_bound"] = _s(run.error_abs, 3)
+    if ci.degenerate and _stays_at_w0(ci, run):
+        ev["degenerate"] = "Y = X W0 exactly"
+        return Verdict("convergence", "verified", "W0 already interpolates (Y = X W0, checked exactly in rationals): "
+                       "the gradient is exactly 0, so the limit is W0 at t = 0", run.label, "0", ev)
     if tr.stop_reason == "diverged":
         return Verdict("convergence", "refuted", f"residual diverged to {tr.residual_norm:.3g} after "
                        f"{tr.iterations} steps (counterexample: this learning rate)", run.label, eb, ev)
@@ -111,6 +121,11 @@ def convergence(ci: ClaimInputs, run: RunEvidence) -> Verdict:
                    f"residual reached the precision floor; tail bound {kind}; rerun agrees", run.label, eb, ev)
 
 
+def _stays_at_w0(ci: ClaimInputs, run: RunEvidence) -> bool:
+    """The run never moved: ``W_T = W0`` exactly (what a zero initial gradient forces)."""
+    return fro_norm(ci.xph.ctx, sub(run.W, ci.xph.W0)) == 0
+
+
 def _steps_vanish(steps: list) -> bool:
     """The last step is below 1e-6 of the largest step of the run (a cycle keeps its size)."""
     if len(steps) < 2:
@@ -137,6 +152,9 @@ def _equality_verdict(cid: str, ci: ClaimInputs, run: RunEvidence, target: Cols,
     e = _rel_err(ci, run)
     ev = {f"distance_to_{what}": _s(d, 15), "relative_error_bound": _s(e, 3),
           "tolerance": _s(ci.tol, 3), "tail_certified": run.tail.certified, **_precision(run), **(extra or {})}
+    if ci.degenerate and _stays_at_w0(ci, run) and d == 0:
+        return Verdict(cid, "verified", f"W0 already interpolates (Y = X W0): W_inf = W0 = {what} exactly",
+                       run.label, "0", ev)
     if run.traj.stop_reason != "floor":
         return Verdict(cid, "inconclusive", f"run did not converge ({run.traj.stop_reason})", run.label, _s(e, 3), ev)
     verdict, why = decide_equality(d, e, ci.tol)
@@ -220,6 +238,11 @@ def general_bound(ci: ClaimInputs, run: RunEvidence) -> Verdict:
           "kappa_visited": _s(kappa, 6) if kappa is not None else "inf", "rho_visited": _s(rho, 6),
           "conjectured_bound": _s((kappa + 1) / (2 * ctx.sqrt(kappa)), 8) if kappa is not None else "inf",
           "relative_error_bound": _s(e, 3), **_precision(run)}
+    if ci.degenerate and _stays_at_w0(ci, run):
+        ev["degenerate"] = "Y = X W0 exactly"
+        return Verdict("general_bound", "verified", "W0 already interpolates (Y = X W0): W_inf = W_GD = W0, so "
+                       "||W_inf - W0|| = 0 <= c ||W_GD - W0|| = 0 holds for every c (no division by the zero scale)",
+                       run.label, "0", ev)
     if run.traj.stop_reason != "floor" or e is None:
         return Verdict("general_bound", "inconclusive", "run did not converge with a tail bound", run.label, _s(e, 3), ev)
     if c < 1 - e:
@@ -254,6 +277,9 @@ def lr_dependence(ci: ClaimInputs) -> Verdict:
     ctx = ci.xph.ctx
     if ci.left_invariant:
         return Verdict("lr_dependence", "not_applicable", "K is left-invariant: the limit is W_GD for every eta")
+    if ci.degenerate:
+        return Verdict("lr_dependence", "not_applicable", "W0 already interpolates (Y = X W0): the limit is W0 for "
+                       "every eta")
     if len(ci.runs) < 2:
         return Verdict("lr_dependence", "inconclusive", "needs at least two learning rates")
     if any(r.traj.stop_reason != "floor" or r.error_abs is None for r in ci.runs):
@@ -263,6 +289,13 @@ def lr_dependence(ci: ClaimInputs) -> Verdict:
     d = fro_norm(ctx, sub(best[0].W, best[1].W)) / ci.scale
     e = (best[0].error_abs + best[1].error_abs) / ci.scale
     verdict, why = decide_difference(d, e, ci.tol)
+    if verdict == "refuted":  # agreement below tol is not evidence of equality; only a theorem is
+        if ci.equality_theorem is None:
+            verdict = "inconclusive"
+            why = (f"no difference above tol at {best[0].dps} digits (a difference below the tolerance is not "
+                   "evidence of equality, and no theorem gives equal limits for this K)")
+        else:
+            why = f"{why}, as the theorem predicts ({ci.equality_theorem})"
     ev = {"max_pairwise_distance": _s(d, 15), "between": [best[0].label, best[1].label],
           "summed_error_bound": _s(e, 3), "tolerance": _s(ci.tol, 3), "lrs": [r.label for r in ci.runs],
           "dps": best[0].dps, "rerun_dps": best[0].dps_hi,

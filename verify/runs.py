@@ -114,6 +114,9 @@ def run_at(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactPr
         if not local or hctx.mpf(traj.max_grad_natural) <= rho:
             break
         rho = 2 * hctx.mpf(traj.max_grad_natural)
+    if lr.kind != "frac" and not ctx.isfinite(pre.L(ctx)) and pre.L_ball is not None:
+        # an absolute eta: the local L is taken a posteriori on the ball holding every visited gradient
+        rho = hctx.mpf(traj.max_grad_natural)
     W = [[hctx.mpf(v) for v in c] for c in traj.W]
     if rechecks_enabled():
         traj_hi = run(xph, pre, to_mpf(hctx, eta), iterations=traj.iterations, timeout=timeout, track_path=False)
