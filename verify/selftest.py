@@ -389,6 +389,11 @@ PLANTED: tuple[Planted, ...] = (
 )
 
 
+from .selftest_user_k import USER_K_CASES  # noqa: E402 - it needs Planted and the runners above
+
+PLANTED = PLANTED + USER_K_CASES
+
+
 # ----------------------------------------------------------------------------- running it
 @dataclass(frozen=True)
 class CaseResult:
