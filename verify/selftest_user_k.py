@@ -45,7 +45,7 @@ class UserKCheck:
     structure: str
     claim_id: str
     shape: tuple = (1, 2, 1)
-    lrs: tuple = (Fraction(1, 20),)
+    lrs: tuple = (Fraction(1),)
     user_claim: str | None = None
 
     def __call__(self) -> Outcome:

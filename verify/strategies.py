@@ -20,6 +20,8 @@ What is here:
   combination of convex functions is convex and scaling the argument keeps convexity.  The
   expression is a string that goes through the safe parser (``--K``), so it is also what a
   failing example prints.
+* :func:`trapped_k_expressions`: K with Piecewise joins and jumps hidden from SymPy's
+  derivatives (``atan(1/(x-c)) + atan(x-c)``, nested ``abs``), each with its known truth.
 * :func:`lr_fractions`: learning rates as exact fractions of ``2/(beta L sigma_max^2)``.
 * :func:`fast_settings`: :class:`~verify.check.Settings` for quick property tests.
 
@@ -41,7 +43,7 @@ from numeric.preconditioner import Preconditioner
 from numeric.problem import Problem
 
 __all__ = ["problems", "catalog_preconditioners", "convex_k_expressions", "convex_preconditioners",
-           "lr_fractions", "fast_settings", "GeneratedK", "BLOCKS", "SHAPE_FREE"]
+           "lr_fractions", "fast_settings", "GeneratedK", "BLOCKS", "SHAPE_FREE", "trapped_k_expressions", "TrappedK"]
 
 SHAPE_FREE = tuple(n for n in CATALOG if n != "quadratic")
 
@@ -171,6 +173,53 @@ def convex_preconditioners(draw, shape: tuple[int, int], structure=st.sampled_fr
         raise AssertionError(f"grammar K {gk.expr!r} ({gk.structure}) was not accepted: {built.facts}")
     from dataclasses import replace
     return replace(built.pre, extra={**built.pre.extra, "facts": built.facts, "generated": gk})
+
+
+@dataclass(frozen=True)
+class TrappedK:
+    """A K whose admissibility is known by construction: ``admissible`` is the truth."""
+
+    expr: str
+    structure: str
+    admissible: bool
+    trap: str
+
+
+@st.composite
+def trapped_k_expressions(draw) -> TrappedK:
+    """Entrywise or isotropic K with a Piecewise join or a jump hidden from SymPy's derivatives.
+
+    With ``c`` the join point, ``a > 0`` and ``J != 0`` drawn:
+
+    * ``value-jump``: ``a x^2/2`` for ``|x| < c``, ``a x^2/2 + J`` beyond (not continuous: not admissible);
+    * ``huber``: ``a x^2/2`` for ``|x| <= c``, ``a c |x| - a c^2/2`` beyond (C^1 and convex: admissible);
+    * ``slope-drop``: ``a x^2/2`` for ``|x| <= c``, ``a c |x| - a c^2/2 + J (|x| - c)`` with ``J < 0``
+      (value continuous, f' drops at c: not admissible);
+    * ``atan-jump``: ``a x^2/2 - b (x - c)(atan(1/(x - c)) + atan(x - c))/pi`` with ``0 < b``: the
+      bracket is ``(pi/2) sign(x - c)``, SymPy differentiates it to 0, and f' drops by ``b`` at c
+      (not admissible);
+    * ``abs-kink``: ``a x^2/2 - b (| |x| - c | + |x| - c)/2`` (f' drops by b at c: not admissible).
+    """
+    structure = draw(st.sampled_from(["entrywise", "isotropic"]))
+    x = "g" if structure == "entrywise" else "r"
+    ax = f"abs({x})" if structure == "entrywise" else x
+    trap = draw(st.sampled_from(["value-jump", "huber", "slope-drop", "atan-jump", "abs-kink"]))
+    a = draw(st.fractions(Fraction(1, 4), 4, max_denominator=8))
+    c = draw(st.fractions(Fraction(1, 4), 3, max_denominator=4))
+    b = draw(st.fractions(Fraction(1, 8), 2, max_denominator=8))
+    J = b * draw(st.sampled_from([-1, 1]))
+    q = f"({a})*{x}**2/2"
+    if trap == "value-jump":
+        e = f"Piecewise(({q}, {ax} < {c}), ({q} + ({J}), True))"
+    elif trap == "huber":
+        e = f"Piecewise(({q}, {ax} <= {c}), (({a})*({c})*{ax} - ({a})*({c})**2/2, True))"
+    elif trap == "slope-drop":
+        e = f"Piecewise(({q}, {ax} <= {c}), (({a})*({c})*{ax} - ({a})*({c})**2/2 - ({b})*({ax} - ({c})), True))"
+    elif trap == "atan-jump":
+        e = f"{q} - ({b})*({ax} - ({c}))*(atan(1/({ax} - ({c}))) + atan({ax} - ({c})))/pi"
+    else:
+        e = f"{q} - ({b})*(abs({ax} - ({c})) + {ax} - ({c}))/2"
+    return TrappedK(e, structure, trap == "huber", trap)
 
 
 # ----------------------------------------------------------------------------- learning rates
