@@ -165,7 +165,7 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
         tol_text = settings.tolerance() if backend == settings.backend else (settings.tol or DEFAULT_TOL)
         tol = hctx.mpf(tol_text)
         ci = C.ClaimInputs(pre, xph, runs, w_gd, scale, tol, facts, isotropic, left_inv, settings.solver,
-                           degenerate=degenerate, equality_theorem=equality_theorem(pre))
+                           degenerate=degenerate, equality_theorem=equality_theorem(pre, facts))
         verdicts: list[Verdict] = []
         for run in runs:
             verdicts += [C.convergence(ci, run), C.isotropic_bias(ci, run), C.row_space_bias(ci, run),
