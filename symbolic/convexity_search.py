@@ -171,8 +171,23 @@ def search_general(K: sp.Expr, syms: list[sp.Symbol], count: int = 24) -> Fact |
     return None
 
 
+NOTHING_FOUND = "numeric search"  # the method of the sentinel fact "searched, no violation"
+
+
 def reconcile(symbolic: Fact, found: Fact | None, checked: str) -> Fact:
-    """Combine the symbolic fact with the search: a contradiction of ``proved`` is a tool bug."""
+    """Combine the symbolic fact with the search: a contradiction of ``proved`` is a tool bug.
+
+    ``found``: a refuted fact (a violation), None or an unknown fact with method
+    :data:`NOTHING_FOUND` (searched, nothing found), or another unknown fact (the search did not
+    finish, e.g. its time limit: then the detail says so and nothing else changes)."""
+    if found is not None and found.status != "refuted" and found.method != NOTHING_FOUND:
+        if symbolic.status == "refuted":
+            return symbolic
+        return Fact(symbolic.name, symbolic.statement, symbolic.status, symbolic.method,
+                    f"{symbolic.detail}; independent search on K not completed: {found.detail}",
+                    symbolic.counterexample)
+    if found is not None and found.status != "refuted":
+        found = None
     if found is None:
         if symbolic.status == "refuted":
             return symbolic

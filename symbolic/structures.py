@@ -311,7 +311,7 @@ class ProfileK:
                 k, t, pts = self.line_function()
                 return search_one_variable(k, t, pts) or Fact("convex", "", "unknown", "numeric search", "")
             found = fact_within("convex", "K is convex and C^1", search)
-            convex = reconcile(convex, found if found.status == "refuted" else None,
+            convex = reconcile(convex, found,
                                "convexity inequality and gradient monotonicity on both sides of every "
                                "suspicious point and at random scales, 50 digits")
         return {"convex": convex,

@@ -157,10 +157,15 @@ class IdentityRun:
 
     def __call__(self) -> Outcome:
         lhs, rhs = self.sides()
-        fact = prove_identity(self.name, lhs, rhs)
-        verdict = {"proved": "verified", "refuted": "refuted"}.get(fact.status, "inconclusive")
-        return Outcome(verdict, fact.detail, {"error_bound": "exact" if fact.status == "proved" else None,
-                                              "counterexample": fact.counterexample})
+        return fact_outcome(prove_identity(self.name, lhs, rhs))
+
+
+def fact_outcome(fact) -> Outcome:
+    """A symbolic fact as an outcome: proved -> verified (exact), refuted -> refuted (the point),
+    unknown -> inconclusive."""
+    verdict = {"proved": "verified", "refuted": "refuted"}.get(fact.status, "inconclusive")
+    return Outcome(verdict, fact.detail, {"error_bound": "exact" if fact.status == "proved" else None,
+                                          "counterexample": fact.counterexample})
 
 
 @dataclass(frozen=True)

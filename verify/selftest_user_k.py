@@ -27,7 +27,7 @@ from symbolic.user import user_K
 from .check import Settings, check
 from .custom import build_custom
 from .runs import LearningRate
-from .selftest import SELFTEST_DPS, CustomRun, Outcome, Planted, _backend, _combine
+from .selftest import SELFTEST_DPS, CustomRun, Outcome, Planted, _backend, _combine, fact_outcome
 
 
 def interpolating_w0() -> Problem:
@@ -71,10 +71,7 @@ class ConvexityFact:
     shape: tuple = (2, 1)
 
     def __call__(self) -> Outcome:
-        fact = user_K(self.K, self.structure, None, self.shape).facts()["convex"]
-        verdict = {"proved": "verified", "refuted": "refuted"}.get(fact.status, "inconclusive")
-        return Outcome(verdict, fact.detail, {"error_bound": "exact" if fact.status == "proved" else None,
-                                              "counterexample": fact.counterexample})
+        return fact_outcome(user_K(self.K, self.structure, None, self.shape).facts()["convex"])
 
 
 @dataclass(frozen=True)
