@@ -7,7 +7,9 @@
    ``x = a + (b - a) t/(1 + t)`` on ``(a, b)``) and asking SymPy's assumption system whether
    ``f`` is nonnegative, on the expression and on a few normal forms of it
    (``simplify``, ``factor(together(.))``, ``cancel``);
-2. ``solveset(f < 0, x, Interval.open(a, b))`` returning the empty set;
+2. ``solveset(f < 0, x, Interval.open(a, b))`` returning the empty set (a non-empty set gives a
+   candidate point, re-evaluated at 50 digits before it is a counterexample); an ``f`` with
+   ``DiracDelta``, ``Heaviside`` or ``sign`` terms is never handed to solveset;
 3. failing both, a search for a counterexample at 50 digits on a log-spaced grid.
 
 Only 1 and 2 prove; 3 can only refute.  Anything else is ``unknown``.

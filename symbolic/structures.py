@@ -8,8 +8,12 @@ Entrywise, isotropic and spectral K are all built from one profile ``f`` on ``[0
   and divided differences of ``f'`` (Lewis' theorem: convex iff the even extension of f is).
 
 In each case K is convex and C^1 with ``grad K(0) = 0`` iff ``f'' >= 0`` on every piece of
-``(0, oo)``, ``f'`` is continuous at the pieces' joins, and ``f'(0+) = 0`` (then ``f' >= 0``,
-so f is nondecreasing and its even extension convex).  ``grad K`` is L-Lipschitz iff the
+``(0, oo)``, ``f`` and ``f'`` are continuous at the pieces' joins, ``f(0+) = 0`` and
+``f'(0+) = 0`` (then ``f' >= 0``, so f is nondecreasing and its even extension convex).  The
+pieces are cut at every suspicious point (joins, kinks of abs/sign/Max/Min, zeros of
+denominators, branch points: :mod:`symbolic.singular_points`); derivatives are taken only on the
+smooth form of each open piece, and continuity at the points is decided by one-sided limits.
+An independent 50-digit search on K itself (:mod:`symbolic.convexity_search`) backs the proof.  ``grad K`` is L-Lipschitz iff the
 Hessian eigenvalues are ``<= L``: ``f'' <= L`` (entrywise), and also ``f'(r)/r <= L``
 (isotropic, spectral; divided differences of ``f'`` are then ``<= L`` too).
 """
