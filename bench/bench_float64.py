@@ -41,9 +41,9 @@ def per_step(run, n1, n2):
 def main() -> int:
     import numpy as np
 
-    from numeric import flint_backend
-    from numeric import float64_backend as f64
-    from numeric.catalog import make_preconditioner
+    from numeric.backends import flint_loop as flint_backend
+    from numeric.backends import float64_loop as f64
+    from numeric.preconditioners.catalog import make_preconditioner
     from numeric.exact_problem import ExactProblem
     from numeric.params import to_mpf
     from numeric.precision import working_precision

@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 
 from .exact_problem import ExactProblem
 from .matrices import Cols, fro_norm
-from .preconditioner import Preconditioner
+from .preconditioners.base import Preconditioner
 
 MAX_COLUMNS = 24  # order up to 48
 CHECK_SAFETY = 10  # factor on the two-tolerance difference (see the module docstring)
@@ -83,7 +83,7 @@ class FlowResult:
 
 def flow_rhs(xp: ExactProblem, pre: Preconditioner):
     """``f(w) = -vec(grad K(X^T grad l(X W - Y)))`` on flat column-major vectors."""
-    from .dspgd import _real_fdot
+    from .backends.mpmath_loop import _real_fdot
     ctx = xp.ctx
     d, k = xp.problem.d, xp.problem.k
     loss = xp.problem.loss

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .dspgd import Trajectory
+from .backends.mpmath_loop import Trajectory
 from .exact_problem import ExactProblem
 from .matrices import fro_norm
-from .preconditioner import Preconditioner
+from .preconditioners.base import Preconditioner
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ class ProofContext:
     def ensure(self) -> "ProofContext":
         """Build the catalogue preconditioner and its symbolic description if not given."""
         if self.preconditioner is None:
-            from numeric.catalog import make_preconditioner
+            from numeric.preconditioners.catalog import make_preconditioner
             from symbolic.catalog import symbolic_k
             self.preconditioner = make_preconditioner(self.name, self.params, shape=(3, 2), seed=self.seed)
             self.symbolic = symbolic_k(self.name, dict(self.preconditioner.params),

@@ -26,7 +26,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from numeric.catalog import make_preconditioner
+from numeric.preconditioners.catalog import make_preconditioner
 from numeric.errors import InputError
 from numeric.precision import working_precision
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from verify.cli import main
+from verify.cli.app import main
 
 SMALL = ("--n", "2", "--d", "3", "--k", "1")
 GUARD = ("--dps", "20", "--max-iter", "5")

@@ -6,15 +6,15 @@ from fractions import Fraction
 
 import pytest
 
-from numeric.catalog import make_preconditioner
+from numeric.preconditioners.catalog import make_preconditioner
 from numeric.exact_problem import ExactProblem
 from numeric.gradient_flow import gradient_flow_limit
 from numeric.matrices import fro_norm, sub
 from numeric.precision import working_precision
 from numeric.problem import random_problem
-from verify.cli import main
+from verify.cli.app import main
 from verify.lr_study import fit_slope
-from verify.lr_study_cli import parse_fractions
+from verify.cli.lr_study import parse_fractions
 from verify.runs import LearningRate, run_at
 
 

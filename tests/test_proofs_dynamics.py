@@ -106,7 +106,7 @@ def test_J5_monotonicity_fails_above_the_step_size_threshold(name):
 
 
 def test_adam_has_a_large_null_space_drift(default_context):
-    from numeric.catalog import make_preconditioner
+    from numeric.preconditioners.catalog import make_preconditioner
     adam = make_preconditioner("adam", {})
     worst, count, where = i11.null_space_drift(default_context, adam, count=3)
     assert count == 3 and worst > 1e-3, worst  # not left-invariant: I11 does not apply

@@ -11,9 +11,9 @@ import pytest
 pytest.importorskip("matplotlib")
 from matplotlib.image import imread  # noqa: E402
 
-from verify import cli  # noqa: E402
-from verify.cli import main  # noqa: E402
-from verify.figures import FIGURES  # noqa: E402
+from verify.cli import app as cli  # noqa: E402
+from verify.cli.app import main  # noqa: E402
+from verify.report.figures import FIGURES  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TINY = ["--n", "2", "--d", "4", "--k", "1", "--dps", "30"]
@@ -60,7 +60,7 @@ def test_check_result_keeps_histories():
 
     from numeric.problem import random_problem
     from verify.check import check_by_name
-    from verify.strategies import fast_settings
+    from verify.campaign.strategies import fast_settings
     res = check_by_name(random_problem(2, 4, 1), "adam", {}, fast_settings(Fraction(1, 2), dps=30))
     (label,) = [k for k in res.histories if not k.startswith("_")]
     h = res.histories[label]

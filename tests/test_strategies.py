@@ -15,10 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from numeric.exact_rank import exact_rank
-from numeric.preconditioner import Preconditioner
+from numeric.preconditioners.base import Preconditioner
 from numeric.problem import Problem
 from symbolic.parser import parse_expression
-from verify import strategies as vs
+from verify.campaign import strategies as vs
 
 README = os.path.join(os.path.dirname(__file__), os.pardir, "README.md")
 

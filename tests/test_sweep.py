@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from verify.cli import main
-from verify.sweep import COLUMNS, parse_seeds, parse_sizes
+from verify.cli.app import main
+from verify.campaign.sweep import COLUMNS, parse_seeds, parse_sizes
 
 distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed: pip install 'dspgd-verify[sweep]'")
 pytest.importorskip("joblib", reason="joblib is not installed: pip install 'dspgd-verify[sweep]'")

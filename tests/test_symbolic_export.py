@@ -8,9 +8,9 @@ from fractions import Fraction
 import pytest
 import sympy as sp
 
-from numeric.catalog import make_preconditioner
+from numeric.preconditioners.catalog import make_preconditioner
 from numeric.precision import working_precision
-from numeric.symbolic_preconditioner import from_profile
+from numeric.preconditioners.from_symbolic import from_profile
 from symbolic.catalog import X as x
 from symbolic.catalog import profile
 

@@ -12,20 +12,20 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from fractions import Fraction
 
-from numeric.catalog import make_preconditioner
-from numeric.dspgd import DEFAULT_MAX_ITER
+from numeric.preconditioners.catalog import make_preconditioner
+from numeric.backends.mpmath_loop import DEFAULT_MAX_ITER
 from numeric.errors import InputError
-from numeric.float64_backend import TOLERANCE as FLOAT64_TOL
+from numeric.backends.float64_loop import TOLERANCE as FLOAT64_TOL
 from numeric.exact_problem import ExactProblem
 from numeric.matrices import fro_norm, sub
 from numeric.precision import to_decimal_string as dec
 from numeric.precision import working_precision
-from numeric.preconditioner import Preconditioner, _fraction_str
+from numeric.preconditioners.base import Preconditioner, _fraction_str
 from numeric.problem import Problem
 from symbolic.catalog import catalogue_facts
 from symbolic.facts import Fact
 
-from . import claims as C
+from .claims import judge as C
 from .characterization import characterize
 from .runs import LearningRate, run_at
 from .verdict import DEFAULT_TOL, Verdict, exit_status
@@ -140,12 +140,12 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
         xph = ExactProblem.build(hctx, p)
         backend = settings.backend
         if backend == "flint":  # the record states the loop actually run: mpmath for a K without a fast path
-            from numeric.flint_backend import supported
+            from numeric.backends.flint_loop import supported
             backend = "flint" if supported(xp, pre) else "mpmath"
         if "float64_step" in pre.extra and backend != "float64":
             raise InputError(f"{pre.name} computes its update in float64: it runs only with the float64 backend")
         if backend == "float64":
-            from numeric.float64_backend import supported as float64_supported
+            from numeric.backends.float64_loop import supported as float64_supported
             if not float64_supported(xp, pre):
                 if "float64_step" in pre.extra:
                     raise InputError(f"{pre.name}: no float64 loop for this problem (loss {p.loss.name})")

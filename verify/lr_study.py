@@ -38,7 +38,7 @@ from numeric.gradient_flow import FlowResult, checked_flow_limit
 from numeric.matrices import fro_norm, sub
 from numeric.precision import to_decimal_string as dec
 from numeric.precision import working_precision
-from numeric.preconditioner import Preconditioner, _fraction_str
+from numeric.preconditioners.base import Preconditioner, _fraction_str
 from numeric.problem import Problem
 
 from .runs import LearningRate, run_at
@@ -214,7 +214,7 @@ def lr_study(problem: Problem, pre: Preconditioner, fractions: list[Fraction], d
 
 def lr_study_figure(study: LrStudy) -> bytes:
     """log-log distances with the fitted line and a slope-1 guide; the fit's residuals beside it."""
-    from .figures import _figure, _png
+    from .report.figures import _figure, _png
     rec = study.record
     name = rec["preconditioner"]["name"]
     fig = _figure(10.0, 4.0)

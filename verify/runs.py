@@ -16,12 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from numeric.dspgd import Trajectory, run_dspgd
+from numeric.backends.mpmath_loop import Trajectory, run_dspgd
 from numeric.errors import InputError
 from numeric.exact_problem import ExactProblem
 from numeric.matrices import Cols, fro_norm, sub
 from numeric.params import to_mpf
-from numeric.preconditioner import Preconditioner
+from numeric.preconditioners.base import Preconditioner
 from numeric.tail import TailBound, tail_bound
 
 from ._recheck_hook import rechecks_enabled
@@ -52,7 +52,7 @@ class LearningRate:
 
 
 def _decimal(v: Fraction) -> str:
-    from numeric.preconditioner import _fraction_str
+    from numeric.preconditioners.base import _fraction_str
     return _fraction_str(v)
 
 
@@ -96,7 +96,7 @@ def run_at(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactPr
     """
     run = run_dspgd
     if backend == "flint":
-        from numeric.flint_backend import run_dspgd_flint as run
+        from numeric.backends.flint_loop import run_dspgd_flint as run
     elif backend == "float64":
         return _run_at_float64(lr, pre, xp, xph, max_iter, timeout)
     elif backend != "mpmath":
@@ -105,7 +105,7 @@ def run_at(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactPr
     rho = None
     local = lr.kind == "frac" and not ctx.isfinite(pre.L(ctx)) and pre.L_ball is not None
     if local:
-        from numeric.dspgd import natural_norm
+        from numeric.backends.mpmath_loop import natural_norm
         G0 = xph.XT(xph.problem.loss.gradient(hctx, xph.residual(xph.W0)))
         rho = natural_norm(hctx, pre.natural_norm, G0) * to_mpf(hctx, LOCAL_BALL_MARGIN)
     for _ in range(LOCAL_BALL_RETRIES):
@@ -137,7 +137,7 @@ def _run_at_float64(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph
               + ALLOWANCE max(1, ||W_T||).
 
     A K that is only locally Lipschitz has no float64 kernel (user K run the mpmath loop)."""
-    from numeric import float64_backend as f64
+    from numeric.backends import float64_loop as f64
     hctx = xph.ctx
     eta, label = lr.resolve(xph, pre)
     eta = f64.float64_eta(eta)

@@ -187,7 +187,7 @@ def search(kappa, rng, n_random: int, n_starts: int, maxfev: int, deadline: floa
 # ----------------------------------------------------------------------------- 50-digit re-check
 def probe_preconditioner(Q: np.ndarray, s: float, kappa):
     """K(G) = sum_i k((Q vec G)_i) with k(g) = mu g^2/2 + (L - mu) s^2 log cosh(g/s) (mu = 1, L = kappa)."""
-    from numeric.preconditioner import Preconditioner
+    from numeric.preconditioners.base import Preconditioner
     Qf = np.asarray(Q, dtype=float)
 
     def mats(ctx):

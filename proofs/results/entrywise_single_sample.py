@@ -75,7 +75,7 @@ def flow_limit(ctx, x: list, r0, kprime, eps) -> list:
 
 
 def _random(context) -> Evidence:
-    from numeric.catalog import make_preconditioner
+    from numeric.preconditioners.catalog import make_preconditioner
     rng = np.random.default_rng([context.seed, 0xC3])
     per = max(2, context.examples // 3)
     worst, worst_row, n = None, None, 0

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from numeric.dspgd import natural_norm, run_dspgd
+from numeric.backends.mpmath_loop import natural_norm, run_dspgd
 from numeric.exact_problem import ExactProblem
 from numeric.losses import make_loss
 from numeric.matrices import fro_norm, inner

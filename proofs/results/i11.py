@@ -18,7 +18,7 @@ it is large and the check fails: the tests show it, SPEC 3.3 "learning-rate depe
 """
 from __future__ import annotations
 
-from numeric.catalog import make_preconditioner
+from numeric.preconditioners.catalog import make_preconditioner
 from numeric.matrices import fro_norm
 
 from ..core import Evidence, Result, Step, numeric_evidence

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from numeric.catalog import make_preconditioner
+from numeric.preconditioners.catalog import make_preconditioner
 from numeric.matrices import fro_norm
 from numeric.precision import working_precision
 from symbolic.bregman import grad, symbol_matrix, undefined_K

@@ -97,7 +97,7 @@ def bias_evidence(runs, context, what: str, seeds_salt: int = 21, problems: int 
     tolerance), ``d > 2 e`` a certified difference (``failed``, with the instance); in between, or
     a run that did not converge, ``unknown``.
     """
-    from numeric.catalog import make_preconditioner
+    from numeric.preconditioners.catalog import make_preconditioner
     from numeric.losses import make_loss
     from verify.check import check
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 
-from numeric.dspgd import natural_norm
+from numeric.backends.mpmath_loop import natural_norm
 from numeric.matrices import fro_norm, inner
 from numeric.precision import working_precision
 

@@ -27,7 +27,7 @@ import random
 
 import sympy as sp
 
-from numeric.dspgd import natural_norm
+from numeric.backends.mpmath_loop import natural_norm
 from numeric.matrices import inner
 from numeric.precision import working_precision
 from symbolic.identities import prove_identity

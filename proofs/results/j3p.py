@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 
-from numeric.catalog import make_preconditioner
+from numeric.preconditioners.catalog import make_preconditioner
 from numeric.matrices import inner
 from numeric.precision import working_precision
 from symbolic.structures import ProfileK

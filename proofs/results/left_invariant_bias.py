@@ -97,7 +97,7 @@ def _differentiation(context) -> Evidence:
 
 
 def right_quadratic(name, params, problem):
-    from numeric.catalog import make_preconditioner
+    from numeric.preconditioners.catalog import make_preconditioner
     H = np.kron(np.eye(problem.d), M_RIGHT)
     return make_preconditioner("quadratic", {}, shape=(problem.d, problem.k), H=H)
 

@@ -134,7 +134,7 @@ def _sufficiency(context) -> Evidence:
 
 def cross_check(context, problems: int = 2, kappas=(Fraction(4), Fraction(25)), dps: int = 30) -> Evidence:
     """DSPGD limits = closed_form_hinv to within the error bound (verification core, limit=minnorm:hinv)."""
-    from numeric.catalog import make_preconditioner
+    from numeric.preconditioners.catalog import make_preconditioner
     from verify.check import UserClaim, check
 
     claim = UserClaim("limit=minnorm:hinv", "limit", "hinv")

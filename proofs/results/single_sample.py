@@ -34,7 +34,7 @@ FRACS_C2 = (Fraction(1, 4), Fraction(49, 100))  # eta = 1/2 and 0.98 times 1/(L 
 
 def preconditioner_for_shape(context, d: int, k: int):
     """The context's K on d x k matrices (rebuilt for a shape-bound catalogue K), or None."""
-    from numeric.catalog import CATALOG, make_preconditioner
+    from numeric.preconditioners.catalog import CATALOG, make_preconditioner
 
     from .theorem_a import fixed_shape
     pre = context.preconditioner

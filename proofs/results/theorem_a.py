@@ -188,7 +188,7 @@ def descent_margins(problem, pre, eta: Fraction, dps: int = MONOTONE_DPS, max_st
     with L the global constant of K (or its sup on the ball of the visited gradients).
     The loop stops when L(W_t) < 10^-stop_ratio_digits L(W_0).
     """
-    from numeric.dspgd import natural_norm
+    from numeric.backends.mpmath_loop import natural_norm
     from numeric.exact_problem import ExactProblem
     from numeric.matrices import fro_norm, inner, sub
     from numeric.params import to_mpf
