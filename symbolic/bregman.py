@@ -19,7 +19,7 @@ Divergences
   (:func:`gradient_space_divergence`);
 * residual-space (DERIVATIONS B2): ``D_{K o X^T}(A, B) = D_K(X^T A, X^T B)``
   (:func:`residual_divergence`), with ``Phi = K o X^T`` (:func:`composite`) and identity I8
-  ``grad Phi(A) = X grad K(X^T A)`` (:func:`check_composite_gradient`).
+  ``grad Phi(A) = X grad K(X^T A)`` (:func:`symbolic.identities.check_composite_gradient`).
 
 Conjugates
 ----------
@@ -171,23 +171,6 @@ def composite_gradient_sides(K, X: sp.Matrix, A: sp.Matrix) -> tuple[sp.Matrix, 
     """Both sides of I8: ``(grad (K o X^T)(A), X grad K(X^T A))``."""
     X, A = sp.Matrix(X), sp.Matrix(A)
     return grad(composite(K, X), A), X * grad(K, X.T * A)
-
-
-def check_composite_gradient(K, X: sp.Matrix, A: sp.Matrix | None = None, k: int = 1, **prove_kwargs):
-    """Prove identity I8 ``grad (K o X^T)(A) = X grad K(X^T A)`` with :func:`identities.prove_identity`.
-
-    ``A`` defaults to an ``n x k`` matrix of real symbols.  Returns a :class:`facts.Fact`.
-    """
-    from .identities import prove_identity
-    X = sp.Matrix(X)
-    if A is None:
-        A = symbol_matrix("a", (X.rows, k))
-    lhs, rhs = composite_gradient_sides(K, X, A)
-    syms = prove_kwargs.pop("symbols", None)
-    if syms is None:
-        syms = sorted((lhs - rhs).free_symbols, key=str)
-    return prove_identity("I8", lhs, rhs, syms, hypotheses="K differentiable",
-                          statement="grad (K o X^T)(A) = X grad K(X^T A)", **prove_kwargs)
 
 
 # ----------------------------------------------------------------------------------------------

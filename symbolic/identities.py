@@ -493,6 +493,22 @@ def register_identity(name: str, lhs_builder: Callable, rhs_builder: Callable, h
     return (registry or DEFAULT_REGISTRY).register(name, lhs_builder, rhs_builder, hypotheses, statement)
 
 
+def check_composite_gradient(K, X: sp.Matrix, A: sp.Matrix | None = None, k: int = 1, **prove_kwargs):
+    """Prove identity I8 ``grad (K o X^T)(A) = X grad K(X^T A)`` with :func:`prove_identity`.
+
+    ``A`` defaults to an ``n x k`` matrix of real symbols.  Returns a :class:`facts.Fact`.
+    """
+    X = sp.Matrix(X)
+    if A is None:
+        A = br.symbol_matrix("a", (X.rows, k))
+    lhs, rhs = br.composite_gradient_sides(K, X, A)
+    syms = prove_kwargs.pop("symbols", None)
+    if syms is None:
+        syms = sorted((lhs - rhs).free_symbols, key=str)
+    return prove_identity("I8", lhs, rhs, syms, hypotheses="K differentiable",
+                          statement="grad (K o X^T)(A) = X grad K(X^T A)", **prove_kwargs)
+
+
 # standard identities (SPEC 4.2) for a generic K; builders take K (default: undefined K on
 # ``shape``) and optional matrices (default: real symbol matrices)
 

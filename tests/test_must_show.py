@@ -23,7 +23,7 @@ L = {"gd": 1.0, "ngd": 10.0, "clip": 1.0, "adam": 10.0, "sign": 10.0, "clipv": 1
 
 
 def _claim(text: str) -> UserClaim:
-    from verify.cli.app import parse_claim
+    from verify.claims.parse import parse_claim
     return parse_claim(text)
 
 

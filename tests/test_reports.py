@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("matplotlib")
 from matplotlib.image import imread  # noqa: E402
 
-from verify.cli import app as cli  # noqa: E402
+from verify.cli import check as check_cmd  # noqa: E402
 from verify.cli.app import main  # noqa: E402
 from verify.report.figures import FIGURES  # noqa: E402
 
@@ -79,7 +79,7 @@ def test_check_result_keeps_histories():
 def test_bad_report_path_exits_2_before_any_run(tmp_path, capsys, monkeypatch, path, why):
     def boom(job):
         raise AssertionError("a run started before the report path was checked")
-    monkeypatch.setattr(cli, "_check_worker", boom)
+    monkeypatch.setattr(check_cmd, "_check_worker", boom)
     before = sorted(os.listdir(tmp_path))
     code = main(["check", "--preconditioner", "adam", *TINY, "--report", path.format(tmp=tmp_path)])
     err = capsys.readouterr().err

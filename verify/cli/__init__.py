@@ -10,7 +10,7 @@ from __future__ import annotations
 
 _LAZY = {"main": "verify.cli.app", "entry_point": "verify.cli.app", "build_parser": "verify.cli.app",
          "EXIT_BAD_INPUT": "verify.cli.app", "EXIT_INTERNAL": "verify.cli.app",
-         "parse_claim": "verify.cli.app"}
+         "parse_claim": "verify.claims.parse"}
 
 
 def __getattr__(name: str):

@@ -18,6 +18,16 @@ import time
 from ..selftest import planted as S
 
 
+def add_parser(sub) -> None:
+    """The ``selftest`` subcommand."""
+    st = sub.add_parser("selftest", help="planted false claims must be refuted, true controls verified")
+    st.add_argument("--only", action="append", metavar="ID", help="run only this case (repeatable)")
+    st.add_argument("--list", action="store_true", help="list the cases and exit")
+    st.add_argument("--mutation", action="store_true",
+                    help="also run the false claims with the re-checks disabled (shows they are load-bearing)")
+    st.add_argument("--json", action="store_true")
+
+
 def _line(r: S.CaseResult, mark: str | None = None) -> str:
     mark = mark or ("pending" if r.pending else ("ok" if r.behaves else "FAIL"))
     reason = " ".join(r.outcome.reason.split())

@@ -109,7 +109,7 @@ class CatalogueRun:
     dps: int = SELFTEST_DPS
 
     def __call__(self) -> Outcome:
-        from ..cli.app import parse_claim
+        from ..claims.parse import parse_claim
         problem, H = self.problem()
         pre = make_preconditioner(self.name, {k: Fraction(v) for k, v in self.params},
                                   shape=(problem.d, problem.k), seed=problem.seed or 0, H=H)
