@@ -37,7 +37,7 @@ from numeric.problem import random_problem
 from symbolic.bregman import bregman, inner as sym_inner
 from symbolic.identities import prove_identity
 
-from ..core import Evidence, Result, Step, from_fact, numeric_evidence
+from ..core import Evidence, Result, Step, Worst, from_fact
 from .i6 import prove_dual_descent, symbolic_run
 
 SHAPE = (3, 2)  # d x k of the numeric instances (the context's K is built on this shape)
@@ -215,21 +215,15 @@ def telescoped_deviation(run: Run):
 
 
 def _numeric(context) -> Evidence:
-    worst, count, where = None, 0, {}
-    tol = None
+    seen, tol = Worst(), None
     for loss in ("square", "logcosh"):
         for run in run_instances(context, loss=loss, salt="I10"):
             tol = run.ctx.mpf(10) ** (TOL_DIGITS - run.ctx.dps)
-            dev = telescoped_deviation(run)
-            count += 1
-            if worst is None or dev > worst:
-                worst, where = dev, run.label
-    if worst is None:
+            seen.see(telescoped_deviation(run), run.label)
+    if seen.value is None:
         return Evidence("unknown", "no instance evaluated")
-    ev = numeric_evidence(worst, tol, f"telescoped I6 along {STEPS}-step DSPGD runs of "
-                          f"{context.preconditioner.name} (square, logcosh)", count,
-                          counterexample=where if worst > tol else None)
-    return ev
+    return seen.evidence(tol, f"telescoped I6 along {STEPS}-step DSPGD runs of "
+                         f"{context.preconditioner.name} (square, logcosh)")
 
 
 RESULT = Result(

@@ -30,7 +30,7 @@ from numeric.precision import working_precision
 from symbolic.bregman import grad, symbol_matrix, undefined_K
 from symbolic.identities import prove_identity
 
-from ..core import Evidence, Result, Step, from_fact, numeric_evidence
+from ..core import Evidence, Result, Step, Worst, from_fact
 from .i10 import STEPS, TOL_DIGITS, run_instances
 
 SHAPE = (1, 2, 2)  # n, d, k of the symbolic steps
@@ -105,27 +105,25 @@ def _quadratic_pre(context):
 def _numeric(context) -> Evidence:
     pre = _quadratic_pre(context)
     H = pre.extra["H"]
-    worst, count, where = None, 0, {}
+    seen = Worst()
     for loss in ("square", "logcosh"):
         for run in run_instances(context, pre=pre, loss=loss, salt="I12"):
             ctx, xp = run.ctx, run.xp
             Hinv = ctx.inverse(ctx.matrix([[ctx.mpf(float(v)) for v in row] for row in H]))
             k, d = len(xp.W0), len(xp.W0[0])
+            ratios = []
             for W in run.W[1:]:
                 vec = [W[j][i] - xp.W0[j][i] for i in range(d) for j in range(k)]
                 z = [ctx.fdot([Hinv[a, b] for b in range(d * k)], vec) for a in range(d * k)]
                 Z = [[z[i * k + j] for i in range(d)] for j in range(k)]
-                ratio = fro_norm(ctx, xp.project_null_space(Z)) / fro_norm(ctx, Z)
-                if worst is None or ratio > worst:
-                    worst, where = ratio, run.label
-            count += 1
+                ratios.append(fro_norm(ctx, xp.project_null_space(Z)) / fro_norm(ctx, Z))
+            seen.see(max(ratios), run.label)
     with working_precision(context.dps) as ctx:
         tol = ctx.mpf(10) ** (TOL_DIGITS - context.dps)
-    if worst is None:
+    if seen.value is None:
         return Evidence("unknown", "no instance evaluated")
-    return numeric_evidence(worst, tol, f"||P_perp H^-1(W_t - W_0)|| / ||H^-1(W_t - W_0)|| along {STEPS}-step runs "
-                            f"of quadratic K (H {H.shape[0]} x {H.shape[1]}; square, logcosh)", count,
-                            counterexample=where if worst > tol else None)
+    return seen.evidence(tol, f"||P_perp H^-1(W_t - W_0)|| / ||H^-1(W_t - W_0)|| along {STEPS}-step runs "
+                         f"of quadratic K (H {H.shape[0]} x {H.shape[1]}; square, logcosh)")
 
 
 RESULT = Result(
