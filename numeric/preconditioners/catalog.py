@@ -66,6 +66,16 @@ def _huber_mu(c: Fraction) -> Callable:
     return lambda ctx, rho: ctx.one if rho <= to_mpf(ctx, c) else ctx.zero
 
 
+def _log_barrier(ctx, s, e):
+    """``phi(s) = s - eps log(1 + s/eps)`` (``e``: eps as an mpf), the profile of ngd, adam and muon."""
+    return s - e * ctx.log1p(s / e)
+
+
+def _scaled(s, g) -> list:
+    """``s G`` for a scalar ``s`` (the update of isotropic K: ``grad K(G) = (h'(r)/r) G``)."""
+    return [[s * x for x in col] for col in g]
+
+
 def _log_barrier_mu(eps: Fraction) -> Callable:
     """``mu(rho) = eps/(rho + eps)^2``: the smallest second derivative of ``s - eps log(1 + s/eps)`` on ``[0, rho]``."""
     return lambda ctx, rho: to_mpf(ctx, eps) / (rho + to_mpf(ctx, eps)) ** 2
@@ -91,12 +101,10 @@ def ngd(eps: Fraction = Fraction(1, 10), **_: object) -> Preconditioner:
     e = eps
 
     def grad(ctx, g):
-        s = 1 / (fro_norm(ctx, g) + to_mpf(ctx, e))
-        return [[s * x for x in c] for c in g]
+        return _scaled(1 / (fro_norm(ctx, g) + to_mpf(ctx, e)), g)
 
     def value(ctx, g):
-        r, ee = fro_norm(ctx, g), to_mpf(ctx, e)
-        return r - ee * ctx.log1p(r / ee)
+        return _log_barrier(ctx, fro_norm(ctx, g), to_mpf(ctx, e))
 
     return Preconditioner(
         "ngd", {"eps": e}, "isotropic", grad=grad, value=value,
@@ -117,8 +125,7 @@ def clip(c: Fraction = Fraction(1), **_: object) -> Preconditioner:
         r, cm = fro_norm(ctx, g), to_mpf(ctx, cc)
         if r <= cm:
             return [list(col) for col in g]
-        s = cm / r
-        return [[s * x for x in col] for col in g]
+        return _scaled(cm / r, g)
 
     def value(ctx, g):
         return _huber(ctx, fro_norm(ctx, g), to_mpf(ctx, cc))
@@ -145,7 +152,7 @@ def adam(eps: Fraction = Fraction(1, 10), **_: object) -> Preconditioner:
 
     def value(ctx, g):
         ee = to_mpf(ctx, e)
-        return ctx.fsum(abs(x) - ee * ctx.log1p(abs(x) / ee) for c in g for x in c)
+        return ctx.fsum(_log_barrier(ctx, abs(x), ee) for c in g for x in c)
 
     return Preconditioner(
         "adam", {"eps": e}, "entrywise", grad=grad, value=value, L=_const(1 / e),
@@ -215,8 +222,7 @@ def muon(eps: Fraction = Fraction(1, 10), **_: object) -> Preconditioner:
 
     def grad(ctx, g):
         if len(g) == 1:  # k = 1: the spectral and the Frobenius norm coincide
-            s = 1 / (fro_norm(ctx, g) + to_mpf(ctx, e))
-            return [[s * x for x in g[0]]]
+            return _scaled(1 / (fro_norm(ctx, g) + to_mpf(ctx, e)), g)
         c = factor(ctx, g)
         k, d = len(g), len(g[0])
         return [[ctx.fdot([g[a][i] for a in range(k)], [c[a][b] for a in range(k)]) for i in range(d)]
@@ -226,7 +232,7 @@ def muon(eps: Fraction = Fraction(1, 10), **_: object) -> Preconditioner:
         ee = to_mpf(ctx, e)
         lam = ctx.eigsy(ctx.matrix(gram(ctx, g)), eigvals_only=True)
         sig = [ctx.sqrt(max(ctx.zero, lam[i])) for i in range(len(g))]
-        return ctx.fsum(s - ee * ctx.log1p(s / ee) for s in sig)
+        return ctx.fsum(_log_barrier(ctx, s, ee) for s in sig)
 
     return Preconditioner(
         "muon", {"eps": e}, "spectral", grad=grad, value=value, L=_const(1 / e),

@@ -307,6 +307,18 @@ def norms_info(ctx, G, H) -> dict:
 # the steps of I2a
 
 
+def fenchel_young(expr, K, Kstar, points):
+    """I1 substituted into the top-level terms of ``expr``: each ``c K(P)`` (``P`` in ``points``,
+    ``c = +-1``) becomes ``c (<P, grad K(P)> - K*(grad K(P)))``; derivatives of K inside other
+    terms stay derivatives of K."""
+    fy = {}
+    for P in points:
+        U = grad(K, P)
+        fy[K(P)] = inner(P, U) - Kstar(*U)
+        fy[-K(P)] = -(inner(P, U) - Kstar(*U))
+    return sp.Add(*[fy.get(t, t) for t in sp.Add.make_args(expr)])
+
+
 def generic_sides(shape=(2, 2)):
     """Both sides of I2a after the Fenchel-Young substitution, for undefined K and K*."""
     K = undefined_K(shape)
@@ -315,8 +327,7 @@ def generic_sides(shape=(2, 2)):
     U, U2 = grad(K, G), grad(K, H)
     # D_K(G, G') = K(G) - K(G') - <U', G - G'>: replace its two top-level values K(G), K(G') by
     # I1 at G and G' (the derivatives of K inside U, U' stay derivatives of K)
-    fy = {K(G): inner(G, U) - Kstar(*U), -K(H): -(inner(H, U2) - Kstar(*U2))}
-    lhs = sp.Add(*[fy.get(t, t) for t in sp.Add.make_args(bregman(K, G, H))])
+    lhs = fenchel_young(bregman(K, G, H), K, Kstar, (G, H))
     rhs = Kstar(*U2) - Kstar(*U) - inner(G, U2 - U)
     return lhs, rhs
 
