@@ -26,7 +26,7 @@ from .catalog import adam
 from .errors import InputError
 from .preconditioner import Preconditioner
 
-NEEDS = "needs torch: pip install 'dspgd-verify[xcheck]'"
+NEEDS = "needs torch: pip install torch (or, from a clone, pip install '.[xcheck]')"
 
 
 def import_torch():

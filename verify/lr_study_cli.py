@@ -116,7 +116,7 @@ def cmd_lr_study(args) -> int:
     if args.backend not in ("auto", "mpmath", "flint"):
         raise InputError(f"--backend {args.backend!r} is not available (accepted: auto, mpmath, flint)")
     if args.backend == "flint" and not flint_backend.available():
-        raise InputError("--backend flint needs python-flint: pip install 'dspgd-verify[fast]'")
+        raise InputError("--backend flint needs python-flint: pip install python-flint (or, from a clone, pip install '.[fast]')")
     backend = ("flint" if flint_backend.available() else "mpmath") if args.backend == "auto" else args.backend
     timeout = parse_timeout(args.timeout)
     problem, pre, left_inv = _build(args)

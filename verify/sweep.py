@@ -34,7 +34,7 @@ from .check import DEFAULT_FRACTIONS, Settings, check_by_name
 from .runs import LearningRate
 from .verdict import VERDICTS, exit_status
 
-EXTRA_HINT = "pip install 'dspgd-verify[sweep]'"
+EXTRA_HINT = "pip install joblib 'dask[distributed]' pandas pyarrow (or, from a clone, pip install '.[sweep]')"
 DEFAULT_PRECONDITIONERS = ("gd", "ngd", "clip", "adam", "sign", "muon")
 MAX_TASKS = 1_000_000
 COLUMNS = ("instance", "n", "d", "k", "seed", "preconditioner", "lr", "lr_fraction", "claim", "verdict",
@@ -353,7 +353,7 @@ def settings_from_args(args) -> Settings:
     if backend == "auto":
         backend = "flint" if flint_backend.available() else "mpmath"
     if backend == "flint" and not flint_backend.available():
-        raise InputError("--backend flint needs python-flint: pip install 'dspgd-verify[fast]'")
+        raise InputError("--backend flint needs python-flint: pip install python-flint (or, from a clone, pip install '.[fast]')")
     dps = 50 if args.dps is None else _int(args.dps, "--dps", MIN_DPS, MAX_DPS)
     check_tolerance(args.tol)
     timeout = parse_timeout(args.timeout)
