@@ -150,7 +150,7 @@ def test_torch_adam_without_torch_exits_2():
             "sys.exit(main(['check', '--preconditioner', 'torch-adam', '--n', '2', '--d', '4', '--k', '1']))\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2, r.stderr
-    assert "needs torch: pip install 'dspgd-verify[xcheck]'" in r.stderr
+    assert "needs torch: pip install torch (or, from a clone, pip install '.[xcheck]')" in r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 

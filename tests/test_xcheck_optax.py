@@ -20,8 +20,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-optax = pytest.importorskip("optax", reason="optax is not installed: pip install 'dspgd-verify[xcheck]'")
-jax = pytest.importorskip("jax", reason="jax is not installed: pip install 'dspgd-verify[xcheck]'")
+optax = pytest.importorskip("optax", reason="optax is not installed: pip install -e '.[xcheck]'")
+jax = pytest.importorskip("jax", reason="jax is not installed: pip install -e '.[xcheck]'")
 import jax.numpy as jnp  # noqa: E402
 
 from numeric.preconditioners.catalog import adam, clip, ngd, sign  # noqa: E402

@@ -20,7 +20,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="torch is not installed: pip install 'dspgd-verify[xcheck]'")
+torch = pytest.importorskip("torch", reason="torch is not installed: pip install -e '.[xcheck]'")
 
 from numeric.preconditioners.catalog import adam, clip, clipv, muon  # noqa: E402
 from numeric.backends.float64_loop import float64_grad  # noqa: E402

@@ -55,7 +55,7 @@ _LOSSES = ("square", "logcosh", "huber")
 
 
 def available() -> bool:
-    """True when python-flint can be imported (``pip install dspgd-verify[fast]``)."""
+    """True when python-flint can be imported (``pip install python-flint``, or ``pip install '.[fast]'`` from a clone)."""
     return _flint is not None
 
 

@@ -32,7 +32,7 @@ from ..check import DEFAULT_FRACTIONS, Settings, check_by_name
 from ..runs import LearningRate
 from ..verdict import VERDICTS
 
-EXTRA_HINT = "pip install 'dspgd-verify[sweep]'"
+EXTRA_HINT = "pip install joblib 'dask[distributed]' pandas pyarrow (or, from a clone, pip install '.[sweep]')"
 DEFAULT_PRECONDITIONERS = ("gd", "ngd", "clip", "adam", "sign", "muon")
 MAX_TASKS = 1_000_000
 COLUMNS = ("instance", "n", "d", "k", "seed", "preconditioner", "lr", "lr_fraction", "claim", "verdict",

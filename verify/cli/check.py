@@ -116,7 +116,7 @@ def cmd_check(args) -> int:
     if args.preconditioner in LIBRARY:
         args.backend = library_backend(args.preconditioner, args.backend)
     if args.backend == "flint" and not flint_backend.available():
-        raise InputError("--backend flint needs python-flint: pip install 'dspgd-verify[fast]'")
+        raise InputError("--backend flint needs python-flint: pip install python-flint (or, from a clone, pip install '.[fast]')")
     if args.backend == "auto":
         args.backend = "flint" if flint_backend.available() else "mpmath"
     params = parse_assignments(args.param)

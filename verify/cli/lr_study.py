@@ -116,7 +116,7 @@ def cmd_lr_study(args) -> int:
     if args.backend not in ("auto", "mpmath", "flint"):
         raise InputError(f"--backend {args.backend!r} is not available (accepted: auto, mpmath, flint)")
     if args.backend == "flint" and not flint_backend.available():
-        raise InputError("--backend flint needs python-flint: pip install 'dspgd-verify[fast]'")
+        raise InputError("--backend flint needs python-flint: pip install python-flint (or, from a clone, pip install '.[fast]')")
     backend = ("flint" if flint_backend.available() else "mpmath") if args.backend == "auto" else args.backend
     timeout = parse_timeout(args.timeout)
     problem, pre, left_inv = _build(args)
@@ -151,7 +151,7 @@ def write_lr_report(path: str, study) -> list[str]:
     rel = f"{os.path.basename(figures_dir(path))}/{name}"
     summary = "\n".join(summary_lines(study))
     caption = ("||W_inf(eta) - W_flow|| / ||W_GD - W0|| versus eta (log-log) with the least-squares line and a "
-               "slope-1 guide (SPEC 3.3 predicts slope 1); right: the residuals of the fit.")
+               "slope-1 guide (docs/theory.md §3.3 predicts slope 1); right: the residuals of the fit.")
     record = json.dumps(study.record, indent=1)
     if report_format(path) == "md":
         text = "\n".join(["# dspgd-verify lr-study report", "", "```", summary, "```", "", f"![lr-study]({rel})", "",

@@ -56,7 +56,7 @@ def settings_from_args(args) -> Settings:
     if backend == "auto":
         backend = "flint" if flint_backend.available() else "mpmath"
     if backend == "flint" and not flint_backend.available():
-        raise InputError("--backend flint needs python-flint: pip install 'dspgd-verify[fast]'")
+        raise InputError("--backend flint needs python-flint: pip install python-flint (or, from a clone, pip install '.[fast]')")
     dps = 50 if args.dps is None else _int(args.dps, "--dps", MIN_DPS, MAX_DPS)
     check_tolerance(args.tol)
     timeout = parse_timeout(args.timeout)

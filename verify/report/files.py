@@ -54,7 +54,7 @@ def validate_report_path(path: str) -> None:
     try:  # matplotlib is the `report` extra
         import matplotlib  # noqa: F401
     except ImportError:
-        raise InputError("--report needs matplotlib: pip install 'dspgd-verify[report]'") from None
+        raise InputError("--report needs matplotlib: pip install matplotlib (or, from a clone, pip install '.[report]')") from None
 
 
 def _atomic_write(path: str, data: bytes) -> None:
