@@ -1,4 +1,4 @@
-"""The preconditioner catalogue of SPEC section 2, with hand-written closed forms.
+"""The preconditioner catalogue of docs/theory.md §2, with hand-written closed forms.
 
 Each factory returns an immutable :class:`~numeric.preconditioner.Preconditioner`
 (optax style: ``adam(eps=Fraction(1, 100))``).  Names are part of the CLI contract.
@@ -16,7 +16,7 @@ name           K(G)                                               grad K(G)     
 ``quadratic``  ``vec(G)^T H vec(G) / 2``                          ``H vec(G)``                        quadratic
 =============  =================================================  ==================================  ===========
 
-Constants (SPEC 2): ``L = 1/eps`` for ngd, adam, sign, muon; ``L = 1`` for gd, clip, clipv;
+Constants (docs/theory.md §2): ``L = 1/eps`` for ngd, adam, sign, muon; ``L = 1`` for gd, clip, clipv;
 ``L = lambda_max(H)`` for quadratic.  Local strong convexity on the natural ball of
 radius rho: ``eps/(rho + eps)^2`` (ngd, adam, muon: ``h''`` resp. ``k''``, ``phi''`` at rho,
 the smallest Hessian eigenvalue since ``h'(r)/r >= h''(r)``), ``sech(rho/eps)^2/eps`` (sign),

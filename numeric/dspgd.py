@@ -2,7 +2,7 @@
 
     W_{t+1} = W_t - eta * grad K(G_t),   G_t = grad L(W_t) = X^T grad l(X W_t - Y)
 
-(SPEC section 1).  The loop stops when the residual ``||R_t||_F`` reaches the precision's
+(docs/theory.md §1).  The loop stops when the residual ``||R_t||_F`` reaches the precision's
 floor ``10^(guard - dps) * scale`` (``scale = max(1, ||R_0||, ||Y||)``), when it diverges
 (non-finite or ``> 1e30 * scale``), when a step is exactly zero above the floor (a dead zone
 of K: ``W_t`` is a fixed point), when it stalls (no new minimum of ``||R_t||`` for
@@ -11,8 +11,8 @@ of K: ``W_t`` is a fixed point), when it stalls (no new minimum of ``||R_t||`` f
 Histories recorded per iteration: ``||R_t||_F`` and the step norm ``eta ||grad K(G_t)||_F``
 (as floats, for rates and plots).  At checkpoints ``t = 0, 1, 2, 4, 8, ...`` and at the end
 it also records the null-space drift ``||P_perp (W_t - W_0)||_F`` (zero for left-invariant K,
-SPEC I11).  The path length ``sum_t ||P (W_{t+1} - W_t)||_F = sum_t ||X^+ (R_{t+1} - R_t)||_F``
-feeds the general bound of SPEC 3.3.
+docs/theory.md §4.2 I11).  The path length ``sum_t ||P (W_{t+1} - W_t)||_F = sum_t ||X^+ (R_{t+1} - R_t)||_F``
+feeds the general bound of docs/theory.md §3.3.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
     W_{t+1} = W_t - eta * grad K(G_t),   G_t = X^T grad l(X W_t - Y)
 
-Same semantics as the mpmath reference loop (SPEC 1): the stopping rules of
+Same semantics as the mpmath reference loop (docs/theory.md §1): the stopping rules of
 :class:`numeric.dspgd.StopRules` (``diverged`` / ``stalled`` / ``max_iter`` / ``timeout``, or
 ``fixed`` for a rerun of a given length), the residual and step histories, drift checkpoints
 ``||P_perp (W_t - W_0)||_F`` at ``t = 1, 2, 4, ...`` and at the end, the largest ``||G_t||`` in

@@ -1,11 +1,11 @@
-"""The gradient-flow limit ``W_flow`` of DSPGD (the eta -> 0 limit, SPEC 3.3), at high precision.
+"""The gradient-flow limit ``W_flow`` of DSPGD (the eta -> 0 limit, docs/theory.md §3.3), at high precision.
 
 The flow is
 
     dW/dt = -grad K(G(W)),   G(W) = X^T grad l(X W - Y),
 
 and ``W_flow = lim_{t -> inf} W(t)``.  DSPGD with step eta is its explicit Euler
-discretization, so ``W_inf(eta) - W_flow = O(eta)`` (SPEC 3.3, DERIVATIONS 6.4).
+discretization, so ``W_inf(eta) - W_flow = O(eta)`` (docs/theory.md §3.3, docs/derivations.md §6.4).
 
 Integrator: Gragg-Bulirsch-Stoer extrapolation (Hairer, Norsett, Wanner, *Solving ODEs I*,
 II.9), hand-written because grad K is a black box ``pre.grad(ctx, G)`` evaluated in an

@@ -1,4 +1,4 @@
-"""Separable classification data for paper 2 (SPEC 6), as linear margin constraints.
+"""Separable classification data for paper 2 (docs/theory.md §6), as linear margin constraints.
 
 Every model of paper 2 that is linear in its parameters has margins that are linear in
 ``theta``: ``q_j(theta) = <A_j, theta>``.  A :class:`MarginProblem` stores the rows ``A_j``

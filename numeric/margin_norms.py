@@ -11,10 +11,10 @@ norm            ``N(theta)``                        dual ``N_*(g)``             
 
 Hoelder: ``<g, u> <= N_*(g) N(u)``, with equality at the LMO.  The LMO of a block-max norm
 ``max_k c_k N_k(theta_k)`` moves each block by its own LMO divided by its weight ``c_k``
-(MARGINS 1.4), which is why Muon with step ``eta / r`` beside a sign step ``eta`` is steepest
+(docs/theory.md §6.3), which is why Muon with step ``eta / r`` beside a sign step ``eta`` is steepest
 descent for ``hybrid(r)``.  For a rank-deficient ``G`` (multiclass gradients have rank
 ``<= k - 1``) the spectral LMO is not unique; ``U_r V_r^T`` on the numerical rank ``r`` is the
-choice made here (MARGINS pitfall 6).  All values in float64 (evaluation only; certified
+choice made here (docs/theory.md §6.8, pitfall 6).  All values in float64 (evaluation only; certified
 bounds live in :mod:`verify.margin_exact`).
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The optimizers of paper 2 on the exponential loss, in log scale (SPEC 6, MARGINS 1.3).
+"""The optimizers of paper 2 on the exponential loss, in log scale (docs/theory.md §6, §6.2).
 
 Loss ``L(theta) = sum_j exp(-q_j(theta))`` with ``q = J theta``.  Its gradient underflows
 float64 once the margins pass about 745, so every optimizer sees it in log scale:
@@ -27,7 +27,7 @@ name            direction ``u``                                            predi
 ==============  =========================================================  ===========================
 
 The theory is for the continuous-time flow with a decaying schedule and assumes directional
-convergence; these discrete runs are approximations of it (MARGINS pitfall 9).
+convergence; these discrete runs are approximations of it (docs/theory.md §6.8, pitfall 9).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The immutable :class:`Preconditioner` record used by the DSPGD loop.
 
 A preconditioner is ``grad K`` for a convex ``K`` on ``R^{d x k}``.  Besides the map the
-record carries what the theorems need (SPEC 2 and 3.1):
+record carries what the theorems need (docs/theory.md §2 and §3.1):
 
 * ``L``: the global smoothness constant (sup of the Hessian's largest eigenvalue);
 * ``mu(ctx, rho)``: a lower bound on the Hessian's smallest eigenvalue on the ball of
@@ -9,9 +9,9 @@ record carries what the theorems need (SPEC 2 and 3.1):
   for isotropic K, spectral for spectral K); natural norms are all ``<= ||.||_F``, so the
   same value bounds the Hessian on the Frobenius ball of radius ``rho`` too;
 * ``L_ball(ctx, rho)`` (optional): the sup of the Hessian on the natural ball of radius rho,
-  for K whose gradient is only locally Lipschitz (``L = inf``; SPEC 3.1);
+  for K whose gradient is only locally Lipschitz (``L = inf``; docs/theory.md §3.1);
 * ``isotropic`` (``K = h(||G||_F)``) and ``left_invariant`` (``K(QG) = K(G)`` for
-  orthogonal Q, the row-space class of SPEC 3.2), decided by structure.
+  orthogonal Q, the row-space class of docs/theory.md §3.2), decided by structure.
 """
 from __future__ import annotations
 

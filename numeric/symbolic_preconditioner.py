@@ -9,7 +9,7 @@ The vetted SymPy expressions are compiled by :mod:`symbolic.compile` (no ``lambd
 * general: each ``dK/dG_ij`` (or the update map itself).
 
 Constants, all from the profile's second derivative ``f''`` (by the mean value theorem,
-with ``f'(0) = 0``, every Hessian eigenvalue of SPEC 2 lies between ``inf f''`` and
+with ``f'(0) = 0``, every Hessian eigenvalue of docs/theory.md §2 lies between ``inf f''`` and
 ``sup f''`` on ``[0, rho]``):
 
 * ``L``: the symbolically proved global constant, else ``inf``;
@@ -218,7 +218,7 @@ def from_general(gk: GeneralK, name: str = "custom") -> Preconditioner:
     def value(ctx, g):
         if reconstructed:
             return val.bind(ctx)(*args(g))
-        # K(G) = integral_0^1 <U(tG), G> dt (SPEC 5) by quadrature when SymPy could not integrate
+        # K(G) = integral_0^1 <U(tG), G> dt (docs/theory.md §5) by quadrature when SymPy could not integrate
         a = args(g)
         flat_grads = [grads[i][j].bind(ctx) for i in range(d) for j in range(k)]
         return ctx.quad(lambda t: ctx.fsum(f(*[t * v for v in a]) * v for f, v in zip(flat_grads, a)), [0, 1])

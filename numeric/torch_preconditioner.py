@@ -6,7 +6,7 @@ a fresh optimizer state each step, is
     m = g,  v = g * g,  bias corrections 1 - 0^1 = 1,
     W <- W - (eta * g) / (sqrt(v) + eps) = W - eta * g / (|g| + eps)     (sqrt(fl(g^2)) = |g| in binary IEEE)
 
-that is DSPGD with the ``adam`` grad K ``G/(|G| + eps)`` (SPEC 2), up to the rounding of
+that is DSPGD with the ``adam`` grad K ``G/(|G| + eps)`` (docs/theory.md §2), up to the rounding of
 float64 (torch multiplies by ``eta`` before dividing).  The record carries that step as
 ``extra["float64_step"]``; :mod:`numeric.float64_backend` runs it, and its rounding check reruns
 the exact ``adam`` map (``extra["exact_map"]``) in longdouble, so the error bound covers both the

@@ -52,7 +52,7 @@ class Step:
 
 @dataclass(frozen=True)
 class Result:
-    """A lemma or theorem of SPEC 3-4 with its hypotheses and steps."""
+    """A lemma or theorem of docs/theory.md §3-§4 with its hypotheses and steps."""
 
     id: str
     title: str

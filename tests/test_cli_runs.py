@@ -1,4 +1,4 @@
-"""The CLI on real (small) runs: the JSON contract of DESIGN.md and the exit statuses."""
+"""The CLI on real (small) runs: the JSON contract of docs/json.md and the exit statuses."""
 from __future__ import annotations
 
 import json

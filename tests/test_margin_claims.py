@@ -3,7 +3,7 @@
 The default suite runs the quicker cases; the whole "what it must show" list of issue 6
 (adam, spectral, muon, muon-sign at three ratios, the Muon-Adam ratio shift) runs under the
 opt-in ``campaign`` marker.  These are finite float64 runs judged against certified brackets:
-the theory itself is about continuous-time limits (SPEC 6).
+the theory itself is about continuous-time limits (docs/theory.md §6).
 """
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def test_campaign_muon_sign_each_ratio(ratio):
 
 @pytest.mark.campaign
 def test_campaign_constant_lr_muon_adam_moves_the_ratio_to_kappa_r():
-    """SPEC 6: with a constant rate Adam's steps shrink by kappa, the bias moves to hybrid(kappa r)."""
+    """docs/theory.md §6: with a constant rate Adam's steps shrink by kappa, the bias moves to hybrid(kappa r)."""
     res = run(HYB, "muon-adam", schedule=Schedule(0.02), fit_ratio=True)
     fit = res.record["hybrid_ratio_fit"]
     best, kr = float(fit["best_fitting_ratio"]), float(fit["kappa_times_r"])

@@ -1,4 +1,4 @@
-"""One-step facts of paper 2's machinery (MARGINS 2 1/2): LMOs, Hoelder, the exact bracket,
+"""One-step facts of paper 2's machinery (docs/theory.md §6.4): LMOs, Hoelder, the exact bracket,
 KKT alignment, log-scale gradients, the optimizers' directions."""
 from __future__ import annotations
 
@@ -176,7 +176,7 @@ def test_long_runs_keep_moving_past_the_float64_underflow():
 
 
 def test_muon_sign_direction_is_the_hybrid_lmo():
-    """Steepest descent for hybrid(r) = Muon step eta/r beside a sign step eta (MARGINS 1.4)."""
+    """Steepest descent for hybrid(r) = Muon step eta/r beside a sign step eta (docs/theory.md §6.3)."""
     for r in (Fraction(1, 4), Fraction(1), Fraction(4)):
         opt = make_optimizer("muon-sign", HYB, r, beta1=0.0)
         g, s = scaled_gradient(HYB.J, np.zeros(HYB.n_params))

@@ -1,4 +1,4 @@
-"""Group B results (SPEC 4.2-4.3): the DSPGD identities I5-I7, I10-I12 and the inequalities J1-J5.
+"""Group B results (docs/theory.md §4.2-§4.3): the DSPGD identities I5-I7, I10-I12 and the inequalities J1-J5.
 
 Each result runs through :func:`proofs.core.run_result` in the default context (adam, eps 1/10,
 20 examples) and, for the per-preconditioner numeric ones, in a second context.  The last tests

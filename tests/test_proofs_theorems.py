@@ -1,4 +1,4 @@
-"""The theorems of SPEC 3 as proof modules (group C): Theorems A/B, the implicit-bias theorems,
+"""The theorems of docs/theory.md §3 as proof modules (group C): Theorems A/B, the implicit-bias theorems,
 the quadratic limit and its sharp constant, the single-sample constants C2/C3, the O(eta)
 learning-rate dependence, and the C5 probe.
 

@@ -1,9 +1,9 @@
 """``check``: run DSPGD for one preconditioner at each learning rate and judge every claim.
 
-Flow (SPEC 7): symbolic facts about K -> DSPGD at P digits per learning rate -> rerun at
+Flow (docs/theory.md §7): symbolic facts about K -> DSPGD at P digits per learning rate -> rerun at
 P + extra digits for the same number of steps -> tail bounds -> characterizations
 (closed forms or cvxpy, re-checked at high precision) -> verdicts.  The result is the JSON
-record of the DESIGN contract.
+record of docs/json.md.
 """
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ class Settings:
 
 @dataclass
 class CheckResult:
-    """The DESIGN JSON ``record``, the verdicts, and the run histories for plots.
+    """The JSON ``record`` (docs/json.md), the verdicts, and the run histories for plots.
 
     ``histories`` (not part of the JSON record, which stays small) maps each learning-rate
     label to ``{"eta", "residual", "step", "drift", "W_inf"}``: ``residual`` and ``step`` are
@@ -106,7 +106,7 @@ def _catalogue_facts(name: str, params: tuple) -> dict:
 def local_lipschitz(pre: Preconditioner, runs: list, hctx) -> Fact | None:
     """For K with no proved global L: ``grad K`` is L-Lipschitz on the natural ball of radius
     ``rho`` that every visited gradient stayed inside (checked after each run), with L a
-    rigorous interval-arithmetic bound on ``f''`` over ``[0, rho]`` (SPEC 3.1, locally Lipschitz)."""
+    rigorous interval-arithmetic bound on ``f''`` over ``[0, rho]`` (docs/theory.md §3.1, locally Lipschitz)."""
     balls = [r.lipschitz_ball for r in runs if r.lipschitz_ball is not None]
     if not balls or pre.L_ball is None:
         return None
@@ -124,7 +124,7 @@ def local_lipschitz(pre: Preconditioner, runs: list, hctx) -> Fact | None:
 
 
 def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckResult:
-    """Judge every SPEC 3.4 claim (and the user's claims) for ``pre`` on ``problem``."""
+    """Judge every docs/theory.md §3.4 claim (and the user's claims) for ``pre`` on ``problem``."""
     t0 = time.perf_counter()
     facts = _facts(pre)
     p = problem

@@ -1,15 +1,15 @@
-"""The claims of paper 1 (SPEC 3.4) and user claims, each turned into a :class:`Verdict`.
+"""The claims of paper 1 (docs/theory.md §3.4) and user claims, each turned into a :class:`Verdict`.
 
 Distances are relative to ``||W_GD - W0||_F`` (so ``tol`` is scale-free); ``e`` is the
 relative error bound of the limit (see :mod:`verify.runs`).
 
 * ``convergence``: ``X W_inf = Y``; the run reached the residual floor, the tail bound of
-  SPEC 3.1 exists (certified for the square loss, estimated otherwise) and the rerun at
+  docs/theory.md §3.1 exists (certified for the square loss, estimated otherwise) and the rerun at
   higher precision agrees.  Divergence is a refutation; a budget or a stall is inconclusive.
 * ``isotropic_bias`` (isotropic K only) and ``row_space_bias`` (left-invariant K only):
   ``W_inf = W_GD``; ``row_space_bias`` also needs ``P_perp(W_t - W0) = 0`` at the checkpoints.
 * ``general_bound``: ``1 <= c_emp <= c_bound`` with ``c_emp = ||W_inf - W0|| / ||W_GD - W0||`` and
-  the tightest bound of SPEC 3.3 whose hypotheses hold (left-invariant: ``c = 1``; quadratic:
+  the tightest bound of docs/theory.md §3.3 whose hypotheses hold (left-invariant: ``c = 1``; quadratic:
   ``(kappa+1)/(2 sqrt kappa)``; entrywise: ``sqrt(dk) Lambda``; C^2 with ``mu > 0`` on the visited
   ball: ``sqrt(1 + tau^2 Lambda^2)``; single sample: ``(kappa+1)/(2 sqrt kappa)``, and ``sqrt d``
   for entrywise K), with ``Lambda`` the row-space path length over ``||W_GD - W0||``.
@@ -93,7 +93,7 @@ def convergence(ci: ClaimInputs, run: RunEvidence) -> Verdict:
                           "is not Lipschitz)",
                "stationary": f"grad K(G_t) = 0 at step {tr.iterations} although G_t != 0 (residual "
                              f"{tr.residual_norm:.3g}): a dead zone of K, W_t is a fixed point of the iteration "
-                             "(SPEC 3.1 needs grad K != 0 on range(X^T) minus 0)",
+                             "(docs/theory.md §3.1 needs grad K != 0 on range(X^T) minus 0)",
                "timeout": f"time budget (--timeout) exhausted after {tr.iterations} steps "
                           f"(residual {tr.residual_norm:.3g})"}.get(tr.stop_reason, tr.stop_reason)
         return Verdict("convergence", "inconclusive", why, run.label, eb, ev)
@@ -178,13 +178,13 @@ def kappa_on_ball(ci: ClaimInputs, run: RunEvidence):
 
 
 def c_bounds(ci: ClaimInputs, run: RunEvidence) -> dict:
-    """Every SPEC 3.3 bound on c whose hypotheses hold for this run, by name."""
+    """Every docs/theory.md §3.3 bound on c whose hypotheses hold for this run, by name."""
     ctx = ci.xph.ctx
     p = ci.xph.problem
     out = {}
     kappa, rho = kappa_on_ball(ci, run)
     if ci.left_invariant:
-        out["left_invariant (c = 1, SPEC 3.2)"] = ctx.one
+        out["left_invariant (c = 1, docs/theory.md §3.2)"] = ctx.one
     if ci.pre.structure == "quadratic":
         kq = ci.pre.L(ctx) / ci.pre.mu(ctx, 0)
         out["quadratic (kappa+1)/(2 sqrt kappa)"] = (kq + 1) / (2 * ctx.sqrt(kq))
@@ -226,7 +226,7 @@ def general_bound(ci: ClaimInputs, run: RunEvidence) -> Verdict:
         return Verdict("general_bound", "refuted", f"c_emp = {_s(c, 8)} < 1, impossible for an interpolator",
                        run.label, _s(e, 3), ev)
     if not bounds:
-        return Verdict("general_bound", "inconclusive", "no bound of SPEC 3.3 applies (mu = 0 on the visited ball)",
+        return Verdict("general_bound", "inconclusive", "no bound of docs/theory.md §3.3 applies (mu = 0 on the visited ball)",
                        run.label, _s(e, 3), ev)
     name, cb = min(bounds.items(), key=lambda kv: kv[1])
     ev["c_bound"] = _s(cb, 12)

@@ -1,4 +1,4 @@
-"""The ``dspgd-verify`` command line (DESIGN.md contract).
+"""The ``dspgd-verify`` command line (the contract of docs/cli.md and docs/json.md).
 
 Exit status: 0 every applicable claim verified; 1 some claim refuted; 3 inconclusive;
 2 bad input (one line on stderr, no traceback).

@@ -11,12 +11,12 @@ The four figures of one preconditioner (``histories`` from :class:`verify.check.
   learning rate, with the precision floor;
 * ``step``: the step norm ``eta ||grad K(G_t)||_F`` versus t, log y;
 * ``drift``: the null-space drift ``||P_perp(W_t - W_0)||_F`` at t = 1, 2, 4, ... and at the
-  end, log-log (zero for a left-invariant K, SPEC I11; exact zeros are drawn at the floor of
+  end, log-log (zero for a left-invariant K, docs/theory.md §4.2 I11; exact zeros are drawn at the floor of
   the axis and said so);
 * ``limits``: ``||W_inf(eta) - W_GD||_F / ||W_GD - W_0||_F`` versus eta, the coordinates of
   ``W_inf(eta) - W_GD`` (each learning rate a marker series) and, with two or more learning
   rates, the coordinates of ``W_inf(eta) - W_inf(eta_min)``; for a left-invariant K every
-  limit is W_GD (SPEC 3.2) and the panel says so.
+  limit is W_GD (docs/theory.md §3.2) and the panel says so.
 """
 from __future__ import annotations
 

@@ -151,7 +151,7 @@ def write_lr_report(path: str, study) -> list[str]:
     rel = f"{os.path.basename(figures_dir(path))}/{name}"
     summary = "\n".join(summary_lines(study))
     caption = ("||W_inf(eta) - W_flow|| / ||W_GD - W0|| versus eta (log-log) with the least-squares line and a "
-               "slope-1 guide (SPEC 3.3 predicts slope 1); right: the residuals of the fit.")
+               "slope-1 guide (docs/theory.md §3.3 predicts slope 1); right: the residuals of the fit.")
     record = json.dumps(study.record, indent=1)
     if report_format(path) == "md":
         text = "\n".join(["# dspgd-verify lr-study report", "", "```", summary, "```", "", f"![lr-study]({rel})", "",

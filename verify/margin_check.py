@@ -1,10 +1,10 @@
-"""``margin``: run an optimizer of paper 2 and judge ``margin:l2|linf|spectral|hybrid`` (SPEC 6).
+"""``margin``: run an optimizer of paper 2 and judge ``margin:l2|linf|spectral|hybrid`` (docs/theory.md §6).
 
 Flow: float64 run in log scale (:mod:`numeric.margin_run`) -> the same run in extended
 precision (rounding check) -> per norm: certified ``gamma*`` bracket (cvxpy + exact weak
 duality), exact margin bounds of the checkpoints, KKT alignment -> verdicts
 (:mod:`verify.margin_claims`).  On a model with a hybrid block it also fits the hybrid ratio
-``r'`` whose max-margin direction the run is closest to (SPEC 6: a constant learning rate
+``r'`` whose max-margin direction the run is closest to (docs/theory.md §6: a constant learning rate
 with Muon-Adam moves the bias to ``kappa * r``).
 """
 from __future__ import annotations
@@ -167,7 +167,7 @@ def fit_hybrid_ratio(prob: MarginProblem, theta: np.ndarray, solver: str) -> dic
 
 
 def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) -> MarginResult:
-    """Run ``opt`` on ``prob`` and judge every margin claim (JSON record of the DESIGN contract)."""
+    """Run ``opt`` on ``prob`` and judge every margin claim (JSON record of docs/json.md)."""
     start = time.perf_counter()
     traj = run_margin(prob, opt, settings.schedule, settings.steps, timeout=settings.timeout)
     rerun, rerun_note = None, None

@@ -19,7 +19,7 @@ Decision rules (``tol`` the claim tolerance, ``e = rounding``):
   ``1/log t`` rate, no certified reference, ...).
 
 A refutation is evidence about a finite run, as every check here is: the theory is about the
-limit of a continuous-time flow and assumes directional convergence (SPEC 6).
+limit of a continuous-time flow and assumes directional convergence (docs/theory.md §6).
 """
 from __future__ import annotations
 
@@ -134,7 +134,7 @@ def decide(claim_id: str, ev: NormEvidence, others_verified: list[str], tol: Fra
         trend = f" (at T/2: {float(half[1]):.3g})" if half is not None else ""
         why = f"relative margin gap <= {gap_hi:.3g}{trend} exceeds tol {float(tol):g} after {steps} steps"
         if optimizer == "gd":
-            why += "; plain GD closes the gap only like 1/log t (SPEC 6), so no practical budget verifies it"
+            why += "; plain GD closes the gap only like 1/log t (docs/theory.md §6), so no practical budget verifies it"
         elif shrinking:
             why += ": still shrinking, budget too small to tell (raise --steps or --lr)"
         elif others_verified:

@@ -1,4 +1,4 @@
-"""``dspgd-verify margin``: arguments, defaults and output (DESIGN contract, SPEC 6).
+"""``dspgd-verify margin``: arguments, defaults and output (docs/cli.md, docs/theory.md §6).
 
 Without ``--optimizer`` it is the paper-2 headline: ``ngd sign adam spectral muon muon-sign``
 on their default models, one table.

@@ -1,4 +1,4 @@
-"""Exact rational bounds on the norms of paper 2 (MARGINS 2 1/2 (a)).
+"""Exact rational bounds on the norms of paper 2 (docs/theory.md §6.4 (a)).
 
 Everything here takes exact rationals (float64 data and iterates convert to ``Fraction``
 without loss) and returns rational lower/upper bounds:

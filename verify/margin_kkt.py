@@ -1,4 +1,4 @@
-"""KKT alignment of a direction for the margin problem of a norm (MARGINS 2 1/2 (d)).
+"""KKT alignment of a direction for the margin problem of a norm (docs/theory.md §6.4 (d)).
 
 For ``theta_hat = theta / N(theta)`` and the near-active set
 ``A_tau = {j : q_j(theta_hat) <= (1 + tau) q_min}`` solve

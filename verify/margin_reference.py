@@ -1,4 +1,4 @@
-"""The reference ``gamma*_N`` of paper 2, certified by weak duality (SPEC 6, MARGINS 2 1/2 (a)).
+"""The reference ``gamma*_N`` of paper 2, certified by weak duality (docs/theory.md §6, §6.4 (a)).
 
     gamma* = max_{N(w) <= 1} min_j <A_j, w> = 1 / min { N(w) : J w >= 1 } = min_{lambda in simplex} N_*(J^T lambda)
 

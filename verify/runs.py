@@ -1,7 +1,7 @@
 """One learning rate's evidence: the DSPGD run at P digits, its rerun at P + extra digits
 for the same number of steps, the tail bound, and the error bound of the limit.
 
-    e_abs = tail bound (||W_inf - W_T||, SPEC 3.1)
+    e_abs = tail bound (||W_inf - W_T||, docs/theory.md §3.1)
           + rounding (||W_T^(P) - W_T^(P+extra)||, the precision-doubling check)
           + reference allowance (10^(6 - P_ref) * max(1, ||W_T||), P_ref the rerun's digits)
 

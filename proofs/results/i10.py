@@ -1,4 +1,4 @@
-"""I10, the telescoped gradient-space descent identity (SPEC 4.2, DERIVATIONS 4.2).
+"""I10, the telescoped gradient-space descent identity (docs/theory.md §4.2, docs/derivations.md §4.2).
 
     K(G_T) = K(G_0) + sum_{t=0}^{T-1} [ -(1/eta) <R_{t+1} - R_t, grad l(R_{t+1}) - grad l(R_t)>
                                          + D_K(G_{t+1}, G_t) ]
@@ -52,7 +52,7 @@ TOL_DIGITS = 10  # identities must hold to 10^(TOL_DIGITS - dps)
 
 @dataclass
 class Run:
-    """One DSPGD run at the precision of ``ctx``: every iterate and the quantities of SPEC 1."""
+    """One DSPGD run at the precision of ``ctx``: every iterate and the quantities of docs/theory.md §1."""
 
     ctx: object
     xp: ExactProblem

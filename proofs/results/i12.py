@@ -1,9 +1,9 @@
-"""I12, the implicit bias of quadratic K (SPEC 3.3, 4.2; DERIVATIONS 4.2).
+"""I12, the implicit bias of quadratic K (docs/theory.md §3.3, §4.2; docs/derivations.md §4.2).
 
     K(G) = vec(G)^T H vec(G) / 2,  H SPD  =>  unvec(H^{-1} vec(W_t - W_0)) has its columns in range(X^T)
 
 for every t (``vec`` row-major: ``vec(G)[i*k + j] = G[i, j]``), for every loss.  Hence the limit
-is the H^{-1}-weighted min-norm interpolator (KKT of SPEC 3.3).
+is the H^{-1}-weighted min-norm interpolator (KKT of docs/theory.md §3.3).
 
 Proof: ``grad K(G) = unvec(H vec(G))``, so ``H^{-1} vec(W_{t+1} - W_t) = -eta vec(X^T grad l(R_t))``,
 whose columns lie in range(X^T); sum over t.

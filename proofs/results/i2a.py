@@ -1,4 +1,4 @@
-"""I2a, the Bregman divergence in mixed primal-dual form (SPEC 4.2, DERIVATIONS 4.2).
+"""I2a, the Bregman divergence in mixed primal-dual form (docs/theory.md §4.2, docs/derivations.md §4.2).
 
     D_K(G, G') = K*(U') - K*(U) - <G, U' - U>,   U = grad K(G),  U' = grad K(G')
 
@@ -127,7 +127,7 @@ class ProfileConjugate:
 
 
 class StructuredConjugate:
-    """K* of a structured K (SPEC 2): ``value(ctx, cols)`` and ``grad(ctx, cols)`` (or ``None``)."""
+    """K* of a structured K (docs/theory.md §2): ``value(ctx, cols)`` and ``grad(ctx, cols)`` (or ``None``)."""
 
     def __init__(self, sym):
         self.sym = sym

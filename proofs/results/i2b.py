@@ -1,4 +1,4 @@
-"""I2b, the Bregman divergence of K equals that of K* with the arguments swapped (SPEC 4.2).
+"""I2b, the Bregman divergence of K equals that of K* with the arguments swapped (docs/theory.md §4.2).
 
     D_K(G, G') = D_{K*}(U', U),   U = grad K(G),  U' = grad K(G')
 

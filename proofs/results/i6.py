@@ -1,4 +1,4 @@
-"""I6, the gradient-space (dual) descent identity of DSPGD (SPEC 4.2, DERIVATIONS 4.2).
+"""I6, the gradient-space (dual) descent identity of DSPGD (docs/theory.md §4.2, docs/derivations.md §4.2).
 
     K(G_{t+1}) = K(G_t) - (1/eta) <R_{t+1} - R_t, grad l(R_{t+1}) - grad l(R_t)> + D_K(G_{t+1}, G_t),
 

@@ -1,4 +1,4 @@
-"""I9, divergences to and from the minimizer G = 0 (SPEC 4.2, DERIVATIONS B1).
+"""I9, divergences to and from the minimizer G = 0 (docs/theory.md §4.2, docs/derivations.md §4.1 (B1)).
 
     D_K(G, 0) = K(G),        D_K(0, G) = K*(grad K(G))
 

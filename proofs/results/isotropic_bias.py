@@ -1,4 +1,4 @@
-"""Implicit bias of isotropic K (SPEC 3.2, Claim B; DERIVATIONS 6.1-6.2).
+"""Implicit bias of isotropic K (docs/theory.md §3.2, Claim B; docs/derivations.md §6.1-§6.2).
 
     K(G) = h(||G||)  (h convex, nondecreasing, C^1)  and  W_t -> W_inf with X W_inf = Y
     =>  W_inf = W_GD = W_0 + X^+ (Y - X W_0),  for every learning rate eta and every loss l.

@@ -1,4 +1,4 @@
-"""J3, the angle bound between grad K(G) and G (SPEC 4.3, DERIVATIONS 4.3).
+"""J3, the angle bound between grad K(G) and G (docs/theory.md §4.3, docs/derivations.md §4.3).
 
     <grad K(G), G>  >=  (2 sqrt(L mu) / (L + mu)) ||grad K(G)|| ||G||,
 

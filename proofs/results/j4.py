@@ -1,4 +1,4 @@
-"""J4, the descent inequality for the loss (SPEC 4.3, DERIVATIONS 4.3, Theorems A and B).
+"""J4, the descent inequality for the loss (docs/theory.md §4.3, docs/derivations.md §4.3, Theorems A and B).
 
     L(W_{t+1}) <= L(W_t) - eta (1 - eta beta L sigma_max^2 / 2) <G_t, grad K(G_t)>
 

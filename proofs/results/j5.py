@@ -1,4 +1,4 @@
-"""J5, the descent inequality for K(grad L) (SPEC 4.3, DERIVATIONS 4.3, Theorems A and B).
+"""J5, the descent inequality for K(grad L) (docs/theory.md §4.3, docs/derivations.md §4.3, Theorems A and B).
 
     K(G_{t+1}) <= K(G_t) - (1/(eta beta) - L sigma_max^2 / 2) ||grad l(R_{t+1}) - grad l(R_t)||^2,
 

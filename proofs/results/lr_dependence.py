@@ -1,4 +1,4 @@
-"""Claim D: learning-rate dependence of the limit, with an O(eta) error (SPEC 3.3, DERIVATIONS 6.4).
+"""Claim D: learning-rate dependence of the limit, with an O(eta) error (docs/theory.md §3.3, docs/derivations.md §6.4).
 
     K outside the left-invariant class:
         W_inf(eta) - W_0 = X^+(-R_0) + b_inf(eta),   b_inf(eta) = -eta sum_t P_perp grad K(G_t),

@@ -1,4 +1,4 @@
-"""The sharp constant for quadratic K (SPEC 3.3, DERIVATIONS 7 C1).
+"""The sharp constant for quadratic K (docs/theory.md §3.3, docs/derivations.md §7 C1).
 
     K quadratic with H SPD, kappa = lambda_max(H)/lambda_min(H):
         c = ||W_inf - W_0|| / ||W_GD - W_0|| <= (kappa + 1)/(2 sqrt(kappa)),

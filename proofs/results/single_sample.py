@@ -1,4 +1,4 @@
-"""C2: the constant c for any K with a single sample (SPEC 3.3, DERIVATIONS 7 C2).
+"""C2: the constant c for any K with a single sample (docs/theory.md §3.3, docs/derivations.md §7 C2).
 
     n = k = 1 (X = x^T), K C^2 with Hessian in [mu, L] on the ball ||G|| <= ||x|| |r_0|
     (r_0 = x^T w_0 - y), kappa = L/mu, 0 < eta <= 1/(L ||x||^2)
