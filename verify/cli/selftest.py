@@ -1,6 +1,6 @@
 """``dspgd-verify selftest [--only ID]... [--list] [--mutation] [--json]``.
 
-Runs the planted claims of :mod:`verify.selftest` and prints one line per case, then
+Runs the planted claims of :mod:`verify.selftest.planted` and prints one line per case, then
 
     false claims refuted N/N
     true controls verified M/M
