@@ -9,9 +9,9 @@ Every baseline is measured in the same run, on the same problem and the same eta
 
 (a) naive    an ``mpmath.matrix`` loop written the obvious way: ``R = X*W - Y``, ``G = X.T*R``,
              ``U = G.apply(adam)``, ``W = W - eta*U``;
-(b) mpmath   the project's reference loop, ``numeric.dspgd.run_dspgd(iterations=N)``
+(b) mpmath   the project's reference loop, ``numeric.backends.mpmath_loop.run_dspgd(iterations=N)``
              (with everything it records: norms, path length, drift checkpoints, loss);
-(c) flint    the project's python-flint loop, ``numeric.flint_backend.run_dspgd_flint``
+(c) flint    the project's python-flint loop, ``numeric.backends.flint_loop.run_dspgd_flint``
              (same records);
 (d) raw      a bare python-flint loop with none of the project's code: the three ``arb_mat``
              products, the entrywise adam map and the update, nothing recorded.

@@ -5,7 +5,7 @@ square loss), measured in the same run, and the time of one float64 ``check`` on
 
 The loops run N1 and N2 fixed steps with the same drift checkpoints; the cost per step is
 ``(T(N2) - T(N1)) / (N2 - N1)`` (best of 3, CPU time of this process), so set-up cancels.
-"float64" is ``numeric.float64_backend.run_dspgd_float64`` with all its records; "longdouble"
+"float64" is ``numeric.backends.float64_loop.run_dspgd_float64`` with all its records; "longdouble"
 is the same loop in ``numpy.longdouble`` (the rounding-check rerun, without path tracking).
 """
 from __future__ import annotations

@@ -5,7 +5,7 @@ for the same number of steps, the tail bound, and the error bound of the limit.
           + rounding (||W_T^(P) - W_T^(P+extra)||, the precision-doubling check)
           + reference allowance (10^(6 - P_ref) * max(1, ||W_T||), P_ref the rerun's digits)
 
-With ``backend="float64"`` (:mod:`numeric.float64_backend`) the run is float64 with ``eta``
+With ``backend="float64"`` (:mod:`numeric.backends.float64_loop`) the run is float64 with ``eta``
 rounded to float64, the rerun is in ``numpy.longdouble`` (or at P + extra digits where
 longdouble is not wider), and a float64 allowance ``1e-13 * max(1, ||W_T||)`` is added.
 
@@ -91,7 +91,7 @@ def run_at(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactPr
     point (checked a posteriori, not assumed).
 
     ``backend="flint"`` runs both loops in python-flint arithmetic
-    (:func:`numeric.flint_backend.run_dspgd_flint`: same semantics, mpmath for a K it has no
+    (:func:`numeric.backends.flint_loop.run_dspgd_flint`: same semantics, mpmath for a K it has no
     fast path for); ``"mpmath"`` is the reference loop.
     """
     run = run_dspgd

@@ -1,6 +1,6 @@
-"""The DSPGD loop of :mod:`numeric.dspgd` with python-flint ``arb``/``arb_mat`` arithmetic.
+"""The DSPGD loop of :mod:`numeric.backends.mpmath_loop` with python-flint ``arb``/``arb_mat`` arithmetic.
 
-Same semantics, stopping rules and recorded histories as :func:`numeric.dspgd.run_dspgd`
+Same semantics, stopping rules and recorded histories as :func:`numeric.backends.mpmath_loop.run_dspgd`
 (the mpmath reference): residual floor ``10^(guard - dps) * scale``, ``diverged`` /
 ``stalled`` / ``max_iter`` / ``timeout`` / ``fixed``, residual and step histories as floats,
 drift checkpoints at ``t = 1, 2, 4, ...`` and at the end, the largest ``||G_t||`` in K's
@@ -21,7 +21,7 @@ grad K by structure:
   then ``G C`` with the k x k factor ``C`` as an ``arb_mat`` product;
 * quadratic: ``H vec(G)`` as an ``arb_mat`` product.
 
-Anything else (a user K from :mod:`numeric.symbolic_preconditioner`, an unknown loss)
+Anything else (a user K from :mod:`numeric.preconditioners.from_symbolic`, an unknown loss)
 runs the mpmath loop.  Inputs enter exactly (``arb(mpf)`` is exact), and ``W``, ``R`` and
 the tracked numbers leave as exact mpf of ``xp.ctx`` (the midpoints are binary floats of at
 most ``ctx.prec`` bits), so everything downstream is unchanged.
@@ -246,7 +246,7 @@ def _loss(xp: ExactProblem) -> tuple[Callable, Callable]:
 def run_dspgd_flint(xp: ExactProblem, pre: Preconditioner, eta, max_iter: int = DEFAULT_MAX_ITER,
                     guard_digits: int = DEFAULT_GUARD_DIGITS, iterations: int | None = None,
                     timeout: float | None = None, track_path: bool = True) -> Trajectory:
-    """:func:`numeric.dspgd.run_dspgd` in flint arithmetic (mpmath when there is no fast path)."""
+    """:func:`numeric.backends.mpmath_loop.run_dspgd` in flint arithmetic (mpmath when there is no fast path)."""
     if not supported(xp, pre):
         return run_dspgd(xp, pre, eta, max_iter=max_iter, guard_digits=guard_digits,
                          iterations=iterations, timeout=timeout, track_path=track_path)

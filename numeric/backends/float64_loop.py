@@ -1,9 +1,9 @@
-"""The DSPGD loop of :mod:`numeric.dspgd` in numpy ``float64``, for speed in campaigns.
+"""The DSPGD loop of :mod:`numeric.backends.mpmath_loop` in numpy ``float64``, for speed in campaigns.
 
     W_{t+1} = W_t - eta * grad K(G_t),   G_t = X^T grad l(X W_t - Y)
 
 Same semantics as the mpmath reference loop (docs/theory.md §1): the stopping rules of
-:class:`numeric.dspgd.StopRules` (``diverged`` / ``stalled`` / ``max_iter`` / ``timeout``, or
+:class:`numeric.backends.mpmath_loop.StopRules` (``diverged`` / ``stalled`` / ``max_iter`` / ``timeout``, or
 ``fixed`` for a rerun of a given length), the residual and step histories, drift checkpoints
 ``||P_perp (W_t - W_0)||_F`` at ``t = 1, 2, 4, ...`` and at the end, the largest ``||G_t||`` in
 K's natural norm and in Frobenius norm, the row-space path length
@@ -33,7 +33,7 @@ grad K kernels (float64 and longdouble): gd ``G``; ngd ``G/(||G|| + eps)``; clip
 muon ``U diag(s/(s + eps)) V^T`` (float64: ``numpy.linalg.svd``; longdouble: the k x k
 eigenproblem of ``G^T G`` by Jacobi rotations, :func:`symmetric_eigh`, since LAPACK has no
 longdouble); quadratic ``H vec(G)`` (row-major vec).  A record may instead bring its own float64 step ``W -> W_new`` in
-``pre.extra["float64_step"]`` (the update computed by torch, :mod:`numeric.torch_preconditioner`);
+``pre.extra["float64_step"]`` (the update computed by torch, :mod:`numeric.preconditioners.from_torch`);
 its rerun then uses the catalogue map named by ``pre.extra["exact_map"]``.
 """
 from __future__ import annotations
@@ -256,7 +256,7 @@ def _loss(xp: ExactProblem, dtype) -> tuple[Callable, Callable]:
 def run_dspgd_float64(xp: ExactProblem, pre: Preconditioner, eta, max_iter: int = DEFAULT_MAX_ITER,
                       iterations: int | None = None, timeout: float | None = None, track_path: bool = True,
                       dtype=np.float64) -> Trajectory:
-    """:func:`numeric.dspgd.run_dspgd` in ``dtype`` (float64, or longdouble for the rounding rerun).
+    """:func:`numeric.backends.mpmath_loop.run_dspgd` in ``dtype`` (float64, or longdouble for the rounding rerun).
 
     ``eta`` is rounded to float64 first.  In float64 a record's own step
     (``pre.extra["float64_step"]``) replaces ``W - eta grad K(G)``; in longdouble the exact

@@ -15,7 +15,7 @@ Hoelder: ``<g, u> <= N_*(g) N(u)``, with equality at the LMO.  The LMO of a bloc
 descent for ``hybrid(r)``.  For a rank-deficient ``G`` (multiclass gradients have rank
 ``<= k - 1``) the spectral LMO is not unique; ``U_r V_r^T`` on the numerical rank ``r`` is the
 choice made here (docs/theory.md §6.8, pitfall 6).  All values in float64 (evaluation only; certified
-bounds live in :mod:`verify.margin_exact`).
+bounds live in :mod:`verify.margin.exact`).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Run an optimizer of paper 2 from ``theta_0 = 0`` with ``eta_t = eta_0 (t + 1)^(-alpha)``.
 
-``theta_{t+1} = theta_t - eta_t u_t`` with ``u_t`` from :mod:`numeric.margin_optimizers`.
+``theta_{t+1} = theta_t - eta_t u_t`` with ``u_t`` from :mod:`numeric.margin.optimizers`.
 Checkpoints are kept at ``t = 10, 100, 1000, ..., T/4, T/2, T`` (the claims look at how the
 gaps move).  ``dtype=np.longdouble`` gives the higher-precision rerun used as the rounding
 check (80-bit extended precision on x86-64; where it equals float64 the check says so).

@@ -1,6 +1,6 @@
 """The preconditioner catalogue of docs/theory.md §2, with hand-written closed forms.
 
-Each factory returns an immutable :class:`~numeric.preconditioner.Preconditioner`
+Each factory returns an immutable :class:`~numeric.preconditioners.base.Preconditioner`
 (optax style: ``adam(eps=Fraction(1, 100))``).  Names are part of the CLI contract.
 
 =============  =================================================  ==================================  ===========

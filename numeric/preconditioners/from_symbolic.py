@@ -1,4 +1,4 @@
-"""A :class:`~numeric.preconditioner.Preconditioner` built from a symbolic K (``symbolic/``).
+"""A :class:`~numeric.preconditioners.base.Preconditioner` built from a symbolic K (``symbolic/``).
 
 The vetted SymPy expressions are compiled by :mod:`symbolic.compile` (no ``lambdify``):
 

@@ -8,7 +8,7 @@ a fresh optimizer state each step, is
 
 that is DSPGD with the ``adam`` grad K ``G/(|G| + eps)`` (docs/theory.md §2), up to the rounding of
 float64 (torch multiplies by ``eta`` before dividing).  The record carries that step as
-``extra["float64_step"]``; :mod:`numeric.float64_backend` runs it, and its rounding check reruns
+``extra["float64_step"]``; :mod:`numeric.backends.float64_loop` runs it, and its rounding check reruns
 the exact ``adam`` map (``extra["exact_map"]``) in longdouble, so the error bound covers both the
 float64 rounding and any difference between torch's update and the map.  A run therefore can
 only be as exact as float64: the record works only with the float64 backend (tolerance 1e-8).

@@ -19,7 +19,7 @@ Steps:
 
 This module also holds the 50-digit trajectory recorder shared by I11, I12, J4 and J5:
 :func:`record_run` (W_t, R_t, grad l(R_t), G_t, U_t for t = 0..T, cross-checked against the
-toolkit's :func:`numeric.dspgd.run_dspgd`) and :func:`run_instances` (seeded random instances).
+toolkit's :func:`numeric.backends.mpmath_loop.run_dspgd`) and :func:`run_instances` (seeded random instances).
 """
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ class Run:
 
 
 def _grad_step(xp: ExactProblem, pre, R):
-    """``(grad l(R), G, U)`` exactly as :func:`numeric.dspgd.run_dspgd` computes them."""
+    """``(grad l(R), G, U)`` exactly as :func:`numeric.backends.mpmath_loop.run_dspgd` computes them."""
     ctx = xp.ctx
     S = xp.problem.loss.gradient(ctx, R)
     G = [[ctx.fdot(row, s) for row in xp.XT_rows] for s in S]
@@ -92,7 +92,7 @@ def record_run(xp: ExactProblem, pre, eta, steps: int, L=None, beta=None, frac: 
                rho=None, label: dict | None = None, cross_check: bool = True) -> Run:
     """Run ``steps`` DSPGD steps from ``W_0`` and keep every iterate.
 
-    The arithmetic is that of :func:`numeric.dspgd.run_dspgd`; with ``cross_check`` the final
+    The arithmetic is that of :func:`numeric.backends.mpmath_loop.run_dspgd`; with ``cross_check`` the final
     iterate is compared with ``run_dspgd(xp, pre, eta, iterations=steps)`` and a difference
     above ``10^(TOL_DIGITS - dps)`` (relative) raises (the step then reports ``unknown``).  With ``rho`` (a local L), the run is marked
     uncertified when some ``G_t`` leaves the natural ball of radius ``rho``.

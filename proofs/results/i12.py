@@ -27,11 +27,12 @@ import sympy as sp
 from numeric.preconditioners.catalog import make_preconditioner
 from numeric.matrices import fro_norm
 from numeric.precision import working_precision
-from symbolic.bregman import grad, symbol_matrix, undefined_K
+from symbolic.bregman import grad, undefined_K
 from symbolic.identities import prove_identity
 
 from ..core import Evidence, Result, Step, Worst, from_fact
 from .i10 import STEPS, TOL_DIGITS, run_instances
+from .i6 import symbolic_problem
 
 SHAPE = (1, 2, 2)  # n, d, k of the symbolic steps
 
@@ -48,11 +49,7 @@ def _quadratic(H: sp.Matrix):
 def _symbolic_steps(H: sp.Matrix, steps: int, shape=SHAPE):
     """``(X, eta, W, S)``: ``steps`` DSPGD steps for ``K = vec(G)^T H vec(G)/2`` and a generic l."""
     n, d, k = shape
-    X = symbol_matrix("x", (n, d))
-    W0 = symbol_matrix("w", (d, k))
-    R0 = symbol_matrix("r", (n, k))
-    Y = X * W0 - R0
-    eta = sp.Symbol("eta", positive=True)
+    X, W0, Y, eta = symbolic_problem(shape)
     l = undefined_K((n, k), "l")
     K = _quadratic(H)
     W, S = [W0], []

@@ -211,6 +211,10 @@ class StructuredConjugate:
         return [[ctx.fsum(cols[a][i] * C[a][b] for a in range(k)) for i in range(d)] for b in range(k)]
 
 
+#: the numeric steps' answer when the context's K has no structure-wise conjugate (a general K)
+NO_CONJUGATE = Evidence("unknown", "the context's K has no profile or quadratic form: K* not available")
+
+
 def conjugate_of(context):
     """The structure-wise K* of the context's K, or ``None`` (a general K has no profile)."""
     sym = context.symbolic
@@ -343,7 +347,7 @@ def numeric_check(context, conj=None) -> Evidence:
     pre = context.preconditioner
     conj = conj if conj is not None else conjugate_of(context)
     if conj is None:
-        return Evidence("unknown", "the context's K has no profile or quadratic form: K* not available")
+        return NO_CONJUGATE
     from numeric.matrices import inner as minner
 
     def sides(ctx, G, H):

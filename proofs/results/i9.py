@@ -21,7 +21,7 @@ from symbolic.bregman import bregman, grad, symbol_matrix, undefined_K, zero_nor
 from symbolic.identities import prove_identity
 
 from ..core import Evidence, Result, Step, from_fact
-from .i2a import conjugate_of, fenchel_young, norms_info, numeric_identity
+from .i2a import NO_CONJUGATE, conjugate_of, fenchel_young, norms_info, numeric_identity
 from .i4 import check_registered
 
 
@@ -51,7 +51,7 @@ def numeric_check(context, conj=None) -> Evidence:
     pre = context.preconditioner
     conj = conj if conj is not None else conjugate_of(context)
     if conj is None:
-        return Evidence("unknown", "the context's K has no profile or quadratic form: K* not available")
+        return NO_CONJUGATE
     from numeric.matrices import inner as minner
     from numeric.precision import working_precision
     with working_precision(context.dps) as ctx:

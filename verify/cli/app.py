@@ -40,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: command name -> the function that runs it (returns the exit status)
+COMMANDS = {"check": check_cmd.cmd_check, "lr-study": lr_study_cmd.cmd_lr_study, "proofs": proofs_cmd.cmd_proofs,
+            "margin": margin_cmd.cmd_margin, "selftest": selftest_cmd.cmd_selftest, "catalog": catalog_cmd.cmd_catalog,
+            "sweep": sweep_cmd.cmd_sweep}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -47,19 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return EXIT_BAD_INPUT
-        if args.command == "check":
-            return check_cmd.cmd_check(args)
-        if args.command == "proofs":
-            return proofs_cmd.cmd_proofs(args)
-        if args.command == "margin":
-            return margin_cmd.cmd_margin(args)
-        if args.command == "sweep":
-            return sweep_cmd.cmd_sweep(args)
-        if args.command == "lr-study":
-            return lr_study_cmd.cmd_lr_study(args)
-        if args.command == "selftest":
-            return selftest_cmd.cmd_selftest(args)
-        return catalog_cmd.cmd_catalog(args)
+        return COMMANDS[args.command](args)
     except InputError as exc:
         msg = " ".join(str(exc).split())
         print(f"dspgd-verify: error: {msg}", file=sys.stderr)

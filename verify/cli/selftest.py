@@ -1,6 +1,6 @@
 """``dspgd-verify selftest [--only ID]... [--list] [--mutation] [--json]``.
 
-Runs the planted claims of :mod:`verify.selftest` and prints one line per case, then
+Runs the planted claims of :mod:`verify.selftest.planted` and prints one line per case, then
 
     false claims refuted N/N
     true controls verified M/M
@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import time
+from typing import TYPE_CHECKING
 
-from ..selftest import planted as S
+if TYPE_CHECKING:  # the planted cases load SymPy and the identity prover: only when the command runs
+    from ..selftest import planted as S
 
 
 def add_parser(sub) -> None:
@@ -36,6 +38,7 @@ def _line(r: S.CaseResult, mark: str | None = None) -> str:
 
 
 def cmd_selftest(args) -> int:
+    from ..selftest import planted as S
     cases = S.select(args.only)
     if args.list:
         for c in cases:

@@ -1,9 +1,9 @@
 """``margin``: run an optimizer of paper 2 and judge ``margin:l2|linf|spectral|hybrid`` (docs/theory.md §6).
 
-Flow: float64 run in log scale (:mod:`numeric.margin_run`) -> the same run in extended
+Flow: float64 run in log scale (:mod:`numeric.margin.run`) -> the same run in extended
 precision (rounding check) -> per norm: certified ``gamma*`` bracket (cvxpy + exact weak
 duality), exact margin bounds of the checkpoints, KKT alignment -> verdicts
-(:mod:`verify.margin_claims`).  On a model with a hybrid block it also fits the hybrid ratio
+(:mod:`verify.margin.claims`).  On a model with a hybrid block it also fits the hybrid ratio
 ``r'`` whose max-margin direction the run is closest to (docs/theory.md §6: a constant learning rate
 with Muon-Adam moves the bias to ``kappa * r``).
 """

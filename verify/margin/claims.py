@@ -3,11 +3,11 @@
 Evidence per norm ``N`` (all gaps relative: ``gap = 1 - gamma_N(theta_T) / gamma*_N``):
 
 * ``[gap_lo, gap_hi]``: certified from the exact margin bounds of ``theta_T``
-  (:func:`verify.margin_exact.margin_bounds`) and the weak-duality bracket of ``gamma*``
-  (:mod:`verify.margin_reference`): ``gap_lo = 1 - gamma_hi/lo``, ``gap_hi = 1 - gamma_lo/hi``;
+  (:func:`verify.margin.exact.margin_bounds`) and the weak-duality bracket of ``gamma*``
+  (:mod:`verify.margin.reference`): ``gap_lo = 1 - gamma_hi/lo``, ``gap_hi = 1 - gamma_lo/hi``;
 * ``rounding``: how much ``gap_hi`` moves when the same run is repeated in extended
   precision (``numpy.longdouble``); it is added to the error bound;
-* the KKT alignment profile ``a(tau)`` (:mod:`verify.margin_kkt`).
+* the KKT alignment profile ``a(tau)`` (:mod:`verify.margin.kkt`).
 
 Decision rules (``tol`` the claim tolerance, ``e = rounding``):
 

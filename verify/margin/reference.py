@@ -8,7 +8,7 @@ renormalized onto the simplex, exactly):
 
     lo = min_j q_j(w) / N(w)  <=  gamma*  <=  N_*(J^T lambda) = hi
 
-both evaluated in exact rational arithmetic (:mod:`verify.margin_exact`), so ``[lo, hi]``
+both evaluated in exact rational arithmetic (:mod:`verify.margin.exact`), so ``[lo, hi]``
 holds whatever the solver did; its width is the certificate's resolution.  A status other
 than ``optimal`` is reported with its reason (:mod:`verify.solver_status`).
 """

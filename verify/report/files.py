@@ -1,7 +1,7 @@
 """``--report FILE.md|FILE.html``: a written report of a ``check`` (or ``lr-study``) run.
 
 The report holds the problem and settings, the verdict table, every claim's evidence and the
-figures of :mod:`verify.figures`.  The PNGs are written beside the report in
+figures of :mod:`verify.report.figures`.  The PNGs are written beside the report in
 ``<stem>_files/`` (``out.md`` -> ``out_files/adam-residual.png``); the Markdown links to them,
 the HTML embeds them as base64 ``data:`` URIs as well, so the ``.html`` file alone is
 self-contained.
