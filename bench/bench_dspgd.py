@@ -9,9 +9,9 @@ Every baseline is measured in the same run, on the same problem and the same eta
 
 (a) naive    an ``mpmath.matrix`` loop written the obvious way: ``R = X*W - Y``, ``G = X.T*R``,
              ``U = G.apply(adam)``, ``W = W - eta*U``;
-(b) mpmath   the project's reference loop, ``numeric.dspgd.run_dspgd(iterations=N)``
+(b) mpmath   the project's reference loop, ``numeric.backends.mpmath_loop.run_dspgd(iterations=N)``
              (with everything it records: norms, path length, drift checkpoints, loss);
-(c) flint    the project's python-flint loop, ``numeric.flint_backend.run_dspgd_flint``
+(c) flint    the project's python-flint loop, ``numeric.backends.flint_loop.run_dspgd_flint``
              (same records);
 (d) raw      a bare python-flint loop with none of the project's code: the three ``arb_mat``
              products, the entrywise adam map and the update, nothing recorded.
@@ -72,14 +72,14 @@ def naive_loop(problem, dps, eta_float, iters):
 
 
 def project_mpmath(xp, pre, eta, iters):
-    from numeric.dspgd import run_dspgd
+    from numeric.backends.mpmath_loop import run_dspgd
     t0 = CLOCK()
     traj = run_dspgd(xp, pre, eta, iterations=iters)
     return CLOCK() - t0, traj.W
 
 
 def project_flint(xp, pre, eta, iters):
-    from numeric.flint_backend import run_dspgd_flint
+    from numeric.backends.flint_loop import run_dspgd_flint
     t0 = CLOCK()
     traj = run_dspgd_flint(xp, pre, eta, iterations=iters)
     return CLOCK() - t0, traj.W
@@ -116,7 +116,7 @@ def best(fn, repeats):
 
 
 def per_iteration(quick: bool) -> list[dict]:
-    from numeric.catalog import make_preconditioner
+    from numeric.preconditioners.catalog import make_preconditioner
     from numeric.exact_problem import ExactProblem
     from numeric.precision import working_precision
     from numeric.problem import random_problem
@@ -162,10 +162,10 @@ def breakdown_child(backend: str) -> None:
     """Run in a fresh process: time the imports, the facts, the runs, the reruns of one check."""
     t_start = time.perf_counter()
     import verify.check as vc
-    import verify.cli as cli
+    import verify.cli.app as cli
     import verify.runs as vr
-    import numeric.dspgd as nd
-    import numeric.flint_backend as fb
+    import numeric.backends.mpmath_loop as nd
+    import numeric.backends.flint_loop as fb
     t_import = time.perf_counter() - t_start
     acc = {"facts": 0.0, "iterations": 0.0, "rerun": 0.0}
 
@@ -278,7 +278,7 @@ def main() -> None:
     if args.breakdown:
         breakdown_child(args.breakdown)
         return
-    from numeric.flint_backend import available
+    from numeric.backends.flint_loop import available
     if not available():
         sys.exit("python-flint is not installed: pip install -e '.[fast]'")
     t0 = time.perf_counter()

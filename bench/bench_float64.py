@@ -5,7 +5,7 @@ square loss), measured in the same run, and the time of one float64 ``check`` on
 
 The loops run N1 and N2 fixed steps with the same drift checkpoints; the cost per step is
 ``(T(N2) - T(N1)) / (N2 - N1)`` (best of 3, CPU time of this process), so set-up cancels.
-"float64" is ``numeric.float64_backend.run_dspgd_float64`` with all its records; "longdouble"
+"float64" is ``numeric.backends.float64_loop.run_dspgd_float64`` with all its records; "longdouble"
 is the same loop in ``numpy.longdouble`` (the rounding-check rerun, without path tracking).
 """
 from __future__ import annotations
@@ -41,9 +41,9 @@ def per_step(run, n1, n2):
 def main() -> int:
     import numpy as np
 
-    from numeric import flint_backend
-    from numeric import float64_backend as f64
-    from numeric.catalog import make_preconditioner
+    from numeric.backends import flint_loop as flint_backend
+    from numeric.backends import float64_loop as f64
+    from numeric.preconditioners.catalog import make_preconditioner
     from numeric.exact_problem import ExactProblem
     from numeric.params import to_mpf
     from numeric.precision import working_precision

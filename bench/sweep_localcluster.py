@@ -24,7 +24,7 @@ def main() -> int:
     a = ap.parse_args()
     from distributed import LocalCluster
 
-    from verify.cli import main as cli
+    from verify.cli.app import main as cli
     t0 = time.perf_counter()
     with LocalCluster(n_workers=a.workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         print(f"LocalCluster with {a.workers} worker processes at {cluster.scheduler_address} "

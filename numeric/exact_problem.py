@@ -77,7 +77,7 @@ class ExactProblem:
         return sub(B, self.project_row_space(B))
 
     def w_gd(self) -> Cols:
-        """``W_GD = W0 + X^+ (Y - X W0)``: the min-Frobenius-distance interpolator (SPEC 3.2)."""
+        """``W_GD = W0 + X^+ (Y - X W0)``: the min-Frobenius-distance interpolator (docs/theory.md §3.2)."""
         R0 = self.residual(self.W0)
         step = self.pinv(R0)
         return [[w - s for w, s in zip(wc, sc)] for wc, sc in zip(self.W0, step)]

@@ -1,11 +1,11 @@
-"""The gradient-flow limit ``W_flow`` of DSPGD (the eta -> 0 limit, SPEC 3.3), at high precision.
+"""The gradient-flow limit ``W_flow`` of DSPGD (the eta -> 0 limit, docs/theory.md §3.3), at high precision.
 
 The flow is
 
     dW/dt = -grad K(G(W)),   G(W) = X^T grad l(X W - Y),
 
 and ``W_flow = lim_{t -> inf} W(t)``.  DSPGD with step eta is its explicit Euler
-discretization, so ``W_inf(eta) - W_flow = O(eta)`` (SPEC 3.3, DERIVATIONS 6.4).
+discretization, so ``W_inf(eta) - W_flow = O(eta)`` (docs/theory.md §3.3, docs/derivations.md §6.4).
 
 Integrator: Gragg-Bulirsch-Stoer extrapolation (Hairer, Norsett, Wanner, *Solving ODEs I*,
 II.9), hand-written because grad K is a black box ``pre.grad(ctx, G)`` evaluated in an
@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 
 from .exact_problem import ExactProblem
 from .matrices import Cols, fro_norm
-from .preconditioner import Preconditioner
+from .preconditioners.base import Preconditioner
 
 MAX_COLUMNS = 24  # order up to 48
 CHECK_SAFETY = 10  # factor on the two-tolerance difference (see the module docstring)
@@ -83,7 +83,7 @@ class FlowResult:
 
 def flow_rhs(xp: ExactProblem, pre: Preconditioner):
     """``f(w) = -vec(grad K(X^T grad l(X W - Y)))`` on flat column-major vectors."""
-    from .dspgd import _real_fdot
+    from .backends.mpmath_loop import _real_fdot
     ctx = xp.ctx
     d, k = xp.problem.d, xp.problem.k
     loss = xp.problem.loss

@@ -1,4 +1,4 @@
-"""Losses ``l(R)`` on the residual ``R = XW - Y``, always as **sums** over entries (SPEC 1).
+"""Losses ``l(R)`` on the residual ``R = XW - Y``, always as **sums** over entries (docs/theory.md §1).
 
 =============  ==========================================  ============================  ====
 name           l(R)                                        grad l(R) (entrywise)         beta

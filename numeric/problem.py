@@ -1,4 +1,4 @@
-"""The overparameterized linear problem ``min_W l(XW - Y)`` (SPEC section 1), validated.
+"""The overparameterized linear problem ``min_W l(XW - Y)`` (docs/theory.md §1), validated.
 
 A :class:`Problem` holds ``X in R^{n x d}``, ``Y in R^{n x k}``, ``W0 in R^{d x k}`` and a
 loss, all as exact float64 data (every float64 is a dyadic rational, so nothing is lost

@@ -1,4 +1,4 @@
-"""Bounds on the distance from the last iterate to the limit, ``||W_inf - W_T||_F`` (SPEC 3.1).
+"""Bounds on the distance from the last iterate to the limit, ``||W_inf - W_T||_F`` (docs/theory.md §3.1).
 
 Certified tail (square loss).  Let ``rho = sigma_max ||R_T||`` and suppose the Hessian of
 K lies in ``[mu, L]`` on the ball ``||G|| <= rho`` with ``mu > 0``.  With
@@ -18,15 +18,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .dspgd import Trajectory
+from .backends.mpmath_loop import Trajectory
 from .exact_problem import ExactProblem
 from .matrices import fro_norm
-from .preconditioner import Preconditioner
+from .preconditioners.base import Preconditioner
 
 
 @dataclass(frozen=True)
 class TailBound:
-    """``||W_inf - W_T||_F <= bound``; ``certified`` says whether SPEC 3.1's hypotheses held."""
+    """``||W_inf - W_T||_F <= bound``; ``certified`` says whether docs/theory.md §3.1's hypotheses held."""
 
     bound: object  # mpf, or None when no bound could be given
     certified: bool
@@ -46,7 +46,7 @@ class TailBound:
 
 
 def tail_bound(xp: ExactProblem, pre: Preconditioner, traj: Trajectory) -> TailBound:
-    """The certified tail bound of SPEC 3.1 when its hypotheses hold, else an estimate."""
+    """The certified tail bound of docs/theory.md §3.1 when its hypotheses hold, else an estimate."""
     ctx = xp.ctx
     if traj.stop_reason in ("diverged", "stalled", "stationary"):
         return TailBound(None, False, None, None, None, f"no tail: run {traj.stop_reason}")
@@ -60,7 +60,7 @@ def tail_bound(xp: ExactProblem, pre: Preconditioner, traj: Trajectory) -> TailB
     if xp.problem.loss.is_square and mu > 0 and q < 1:
         bound = eta * L * smax * rT / (1 - q)
         return TailBound(bound, True, q, mu, L,
-                         "SPEC 3.1: Hessian of K in [mu, L] on the ball ||G|| <= sigma_max ||R_T||, q < 1")
+                         "docs/theory.md §3.1: Hessian of K in [mu, L] on the ball ||G|| <= sigma_max ||R_T||, q < 1")
     return _estimate(ctx, traj, mu, L,
                      "not the square loss" if not xp.problem.loss.is_square
                      else ("mu = 0 on the final ball" if mu <= 0 else "q >= 1"))

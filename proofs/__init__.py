@@ -1,4 +1,4 @@
-"""The papers' identities, lemmas and theorems as checkable proofs (SPEC 3-4).
+"""The papers' identities, lemmas and theorems as checkable proofs (docs/theory.md §3-§4).
 
 ``proofs.run()`` checks every result; ``proofs.register_identity(name, lhs, rhs, hypotheses)``
 adds your own.  One module per result lives in ``proofs/results/``.

@@ -1,7 +1,7 @@
 """What a proof run is about: a generic K (undefined function) or one preconditioner.
 
 ``ProofContext`` carries the K under test for results marked ``per_preconditioner``: the
-numeric :class:`~numeric.preconditioner.Preconditioner`, its symbolic profile when there is
+numeric :class:`~numeric.preconditioners.base.Preconditioner`, its symbolic profile when there is
 one, and the settings of numeric steps (digits, number of instances, seed).  Default: the
 catalogue's ``adam`` (eps = 1/10) for per-preconditioner steps and generic K elsewhere.
 """
@@ -27,7 +27,7 @@ class ProofContext:
     def ensure(self) -> "ProofContext":
         """Build the catalogue preconditioner and its symbolic description if not given."""
         if self.preconditioner is None:
-            from numeric.catalog import make_preconditioner
+            from numeric.preconditioners.catalog import make_preconditioner
             from symbolic.catalog import symbolic_k
             self.preconditioner = make_preconditioner(self.name, self.params, shape=(3, 2), seed=self.seed)
             self.symbolic = symbolic_k(self.name, dict(self.preconditioner.params),

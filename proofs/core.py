@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 STATUSES = ("proved", "verified", "failed", "unknown")
 METHODS = ("symbolic", "numeric", "certificate")
@@ -52,7 +52,7 @@ class Step:
 
 @dataclass(frozen=True)
 class Result:
-    """A lemma or theorem of SPEC 3-4 with its hypotheses and steps."""
+    """A lemma or theorem of docs/theory.md §3-§4 with its hypotheses and steps."""
 
     id: str
     title: str
@@ -139,6 +139,30 @@ def numeric_evidence(worst, tolerance, what: str, count: int, counterexample: di
     return Evidence("verified" if ok else "failed",
                     f"{what}: worst {float(worst):.3e} over {count} instances (tolerance {float(tolerance):.1e})",
                     f"{float(worst):.3e}")
+
+
+@dataclass
+class Worst:
+    """The "sample instances, run, take the worst" step: ``value = max_i q_i`` over the instances
+    seen, ``where`` the first instance attaining it, ``count`` the instances seen.
+
+    :meth:`evidence` is :func:`numeric_evidence` with ``where`` as the counterexample when
+    ``value > tolerance`` (so ``failed`` carries the instance), ``verified`` when ``value <= tolerance``.
+    """
+
+    value: Any = None
+    where: Any = field(default_factory=dict)
+    count: int = 0
+
+    def see(self, value, where) -> None:
+        """One more instance with quantity ``value`` (kept when strictly worse than the worst so far)."""
+        self.count += 1
+        if self.value is None or value > self.value:
+            self.value, self.where = value, where
+
+    def evidence(self, tolerance, what: str) -> Evidence:
+        return numeric_evidence(self.value, tolerance, what, self.count,
+                                counterexample=self.where if self.value > tolerance else None)
 
 
 def exact_rational(x):

@@ -1,4 +1,4 @@
-"""Check your own identities with the toolkit's machinery (SPEC 4.4).
+"""Check your own identities with the toolkit's machinery (docs/theory.md §4.4).
 
     >>> import sympy as sp, proofs
     >>> a, b = sp.symbols("a b", real=True)

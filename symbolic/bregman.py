@@ -1,4 +1,4 @@
-"""Bregman divergences on explicit small matrix shapes, and Fenchel conjugates of profiles (SPEC 4).
+"""Bregman divergences on explicit small matrix shapes, and Fenchel conjugates of profiles (docs/theory.md §4).
 
 Conventions
 -----------
@@ -15,11 +15,11 @@ Conventions
 Divergences
 -----------
 * classical: ``D_K(A, B) = K(A) - K(B) - <grad K(B), A - B>`` (:func:`bregman`);
-* gradient-space (SPEC 4.1, DERIVATIONS B1): ``D_{K,L}(W', W) = D_K(grad L(W'), grad L(W))``
+* gradient-space (docs/theory.md §4.1, docs/derivations.md §4.1 (B1)): ``D_{K,L}(W', W) = D_K(grad L(W'), grad L(W))``
   (:func:`gradient_space_divergence`);
-* residual-space (DERIVATIONS B2): ``D_{K o X^T}(A, B) = D_K(X^T A, X^T B)``
+* residual-space (docs/derivations.md §4.1 (B2)): ``D_{K o X^T}(A, B) = D_K(X^T A, X^T B)``
   (:func:`residual_divergence`), with ``Phi = K o X^T`` (:func:`composite`) and identity I8
-  ``grad Phi(A) = X grad K(X^T A)`` (:func:`check_composite_gradient`).
+  ``grad Phi(A) = X grad K(X^T A)`` (:func:`symbolic.identities.check_composite_gradient`).
 
 Conjugates
 ----------
@@ -147,7 +147,7 @@ def bregman(K: Callable[[sp.Matrix], sp.Expr], A: sp.Matrix, B: sp.Matrix) -> sp
 
 def gradient_space_divergence(K, grad_L: Callable[[sp.Matrix], sp.Matrix], W1: sp.Matrix,
                               W2: sp.Matrix) -> sp.Expr:
-    """Modified divergence on weights (SPEC 4.1): ``D_{K,L}(W1, W2) = D_K(grad L(W1), grad L(W2))``.
+    """Modified divergence on weights (docs/theory.md §4.1): ``D_{K,L}(W1, W2) = D_K(grad L(W1), grad L(W2))``.
 
     For the square loss ``L(W) = ||XW - Y||^2/2``, ``grad L(W) = X^T R`` with ``R = XW - Y`` and
     ``D_{K,L}(W', W) = D_K(X^T R', X^T R)`` (:func:`residual_divergence`).
@@ -171,23 +171,6 @@ def composite_gradient_sides(K, X: sp.Matrix, A: sp.Matrix) -> tuple[sp.Matrix, 
     """Both sides of I8: ``(grad (K o X^T)(A), X grad K(X^T A))``."""
     X, A = sp.Matrix(X), sp.Matrix(A)
     return grad(composite(K, X), A), X * grad(K, X.T * A)
-
-
-def check_composite_gradient(K, X: sp.Matrix, A: sp.Matrix | None = None, k: int = 1, **prove_kwargs):
-    """Prove identity I8 ``grad (K o X^T)(A) = X grad K(X^T A)`` with :func:`identities.prove_identity`.
-
-    ``A`` defaults to an ``n x k`` matrix of real symbols.  Returns a :class:`facts.Fact`.
-    """
-    from .identities import prove_identity
-    X = sp.Matrix(X)
-    if A is None:
-        A = symbol_matrix("a", (X.rows, k))
-    lhs, rhs = composite_gradient_sides(K, X, A)
-    syms = prove_kwargs.pop("symbols", None)
-    if syms is None:
-        syms = sorted((lhs - rhs).free_symbols, key=str)
-    return prove_identity("I8", lhs, rhs, syms, hypotheses="K differentiable",
-                          statement="grad (K o X^T)(A) = X grad K(X^T A)", **prove_kwargs)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -260,7 +243,7 @@ def conjugate_profile(f: sp.Expr, x: sp.Symbol, y: sp.Symbol | None = None) -> C
     ``lim_{x->oo} x sup f' - f(x)`` is finite.  Returns ``None`` when a non-affine piece cannot be
     inverted.
 
-    Examples (SPEC 2, DERIVATIONS 3): ``x^2/2 -> y^2/2``;
+    Examples (docs/theory.md §2, docs/derivations.md §3): ``x^2/2 -> y^2/2``;
     ``x - eps log(1 + x/eps) -> eps(-y - log(1 - y))`` on ``[0, 1)``;
     ``eps log cosh(x/eps) -> (eps/2)[(1+y)log(1+y) + (1-y)log(1-y)]`` on ``[0, 1)``;
     Huber_c ``-> y^2/2`` on ``[0, c]`` (``+oo`` beyond: not essentially smooth).

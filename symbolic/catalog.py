@@ -1,4 +1,4 @@
-"""SymPy descriptions of the catalogue preconditioners (SPEC 2), by name.
+"""SymPy descriptions of the catalogue preconditioners (docs/theory.md §2), by name.
 
 Each entry is a profile ``f`` on ``[0, oo)`` with its structure and smoothness constant L
 (see :mod:`symbolic.structures`); parameters are exact rationals.

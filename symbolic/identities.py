@@ -1,4 +1,4 @@
-"""An identity prover: symbolic proof first, then a 50-digit search for counterexamples (SPEC 4.4).
+"""An identity prover: symbolic proof first, then a 50-digit search for counterexamples (docs/theory.md §4.4).
 
 ``prove_identity(name, lhs, rhs, symbols)`` decides ``lhs = rhs`` (expressions or matrices of
 equal shape, entrywise) as follows.
@@ -39,7 +39,7 @@ SymPy's assumptions know the sign of ``b - s`` and ``s - a``; the numeric stage 
 
 The :class:`IdentityRegistry` lets a user register identities (builders of both sides and the
 hypotheses) and check them with the same machinery; :func:`standard_registry` returns one
-holding the SPEC 4.2 identities that are stated for a generic K (I3, I4, I8, I9a, D_{K,L}).
+holding the docs/theory.md §4.2 identities that are stated for a generic K (I3, I4, I8, I9a, D_{K,L}).
 """
 from __future__ import annotations
 
@@ -493,7 +493,23 @@ def register_identity(name: str, lhs_builder: Callable, rhs_builder: Callable, h
     return (registry or DEFAULT_REGISTRY).register(name, lhs_builder, rhs_builder, hypotheses, statement)
 
 
-# standard identities (SPEC 4.2) for a generic K; builders take K (default: undefined K on
+def check_composite_gradient(K, X: sp.Matrix, A: sp.Matrix | None = None, k: int = 1, **prove_kwargs):
+    """Prove identity I8 ``grad (K o X^T)(A) = X grad K(X^T A)`` with :func:`prove_identity`.
+
+    ``A`` defaults to an ``n x k`` matrix of real symbols.  Returns a :class:`facts.Fact`.
+    """
+    X = sp.Matrix(X)
+    if A is None:
+        A = br.symbol_matrix("a", (X.rows, k))
+    lhs, rhs = br.composite_gradient_sides(K, X, A)
+    syms = prove_kwargs.pop("symbols", None)
+    if syms is None:
+        syms = sorted((lhs - rhs).free_symbols, key=str)
+    return prove_identity("I8", lhs, rhs, syms, hypotheses="K differentiable",
+                          statement="grad (K o X^T)(A) = X grad K(X^T A)", **prove_kwargs)
+
+
+# standard identities (docs/theory.md §4.2) for a generic K; builders take K (default: undefined K on
 # ``shape``) and optional matrices (default: real symbol matrices)
 
 def _K(K, shape):

@@ -1,4 +1,4 @@
-"""Structured convex K reduced to one-variable facts (SPEC 2), proved with SymPy.
+"""Structured convex K reduced to one-variable facts (docs/theory.md §2), proved with SymPy.
 
 Entrywise, isotropic and spectral K are all built from one profile ``f`` on ``[0, oo)``:
 
@@ -101,7 +101,7 @@ class ProfileK:
         return [sp.diff(f, self.x, 2) for _, f in self.sides()]
 
     def hessian_eigenvalues(self) -> dict[str, str]:
-        """The Hessian eigenvalue expressions of SPEC 2, in terms of the profile."""
+        """The Hessian eigenvalue expressions of docs/theory.md §2, in terms of the profile."""
         x = self.x
         f1, f2 = sp.diff(self.f, x), sp.diff(self.f, x, 2)
         if self.structure == "entrywise":

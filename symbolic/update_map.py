@@ -1,4 +1,4 @@
-"""Update maps: is ``U(G)`` the gradient of a convex K? (SPEC 5)
+"""Update maps: is ``U(G)`` the gradient of a convex K? (docs/theory.md §5)
 
 ``U = grad K`` for a convex K iff the Jacobian ``DU`` is symmetric (integrable) and positive
 semidefinite (monotone); then, with ``K(0) = 0``,

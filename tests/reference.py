@@ -1,5 +1,5 @@
 """An independent float64 implementation of DSPGD and of the catalogue's grad K, written
-from SPEC 2 with numpy only (no code shared with the product), used to cross-check the
+from docs/theory.md §2 with numpy only (no code shared with the product), used to cross-check the
 numbers behind the product's verdicts."""
 from __future__ import annotations
 

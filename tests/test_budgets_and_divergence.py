@@ -13,14 +13,14 @@ from fractions import Fraction
 
 import pytest
 
-from numeric.dspgd import run_dspgd
+from numeric.backends.mpmath_loop import run_dspgd
 from numeric.problem import random_problem
 from symbolic.catalog import _unit_facts, catalogue_facts
 from symbolic.facts import Fact
 from symbolic.timebox import fact_within, time_limit
 from verify import runs as runs_module
 from verify.check import Settings, check_by_name
-from verify.cli import main
+from verify.cli.app import main
 from verify.runs import LearningRate
 
 SMALL = ["--n", "2", "--d", "4", "--k", "1", "--dps", "20", "--json"]

@@ -1,14 +1,14 @@
-"""Unit tests for the hand-written closed forms of the preconditioner catalogue (SPEC 2).
+"""Unit tests for the hand-written closed forms of the preconditioner catalogue (docs/theory.md §2).
 
 Every expected value below comes from mathematics, never from running the product:
 
 1. ``grad K`` against central finite differences of ``K`` (``pre.value``) taken at 80
    digits with step 1e-20 (truncation error ~1e-40, rounding error ~1e-60);
-2. closed-form values of ``grad K`` and ``K`` recomputed here from the SPEC 2 formulas
+2. closed-form values of ``grad K`` and ``K`` recomputed here from the docs/theory.md §2 formulas
    (several of them exact rationals such as ``10/11``), checked to 45 digits;
 3. ``grad K(0) = 0`` and ``K(0) = 0``;
 4. the constants: directional second differences of ``K`` lie in ``[mu(rho), L]`` on the
-   natural ball of radius ``rho``, and the bounds are attained where SPEC 2 says they are;
+   natural ball of radius ``rho``, and the bounds are attained where docs/theory.md §2 says they are;
 5. parameter validation raises :class:`~numeric.errors.InputError`;
 6. left invariance ``grad K(QG) = Q grad K(G)`` for orthogonal Q exactly when claimed.
 
@@ -26,7 +26,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from numeric.catalog import make_preconditioner
+from numeric.preconditioners.catalog import make_preconditioner
 from numeric.errors import InputError
 from numeric.precision import working_precision
 
@@ -511,7 +511,7 @@ def test_second_differences_within_mu_and_L(name, shape, data):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_bounds_are_attained(name):
-    """mu(rho) is the inf and L the sup of the Hessian's spectrum (SPEC 2): both are attained.
+    """mu(rho) is the inf and L the sup of the Hessian's spectrum (docs/theory.md §2): both are attained.
 
     L at G = 0 (Hessian (1/eps) I or I) and mu(rho) on the ball's boundary along the
     worst direction (radial, or the largest entry, or the top singular pair); for the

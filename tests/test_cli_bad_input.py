@@ -1,8 +1,8 @@
 """Bad input to the command line: exit status 2, one line on stderr, no traceback, no stdout.
 
-DESIGN.md (contract: the command line): "2 bad input (with a one-line reason on stderr,
-no traceback)", and "Errors a user can cause get a clear message and exit code 2; never a
-traceback, never a silent wrong answer."
+docs/cli.md (exit statuses): "2 bad input: one line on stderr naming the problem, no traceback,
+nothing written", and docs/internals.md: "Errors a user can cause get a one-line message and exit
+status 2: never a traceback, never a silent wrong answer."
 
 The table below lists one row per kind of bad input.  Each row is run in-process through
 ``verify.cli.main(argv)`` (fast); a few rows are also run through the installed
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from verify.cli import main
+from verify.cli.app import main
 
 SMALL = ("--n", "2", "--d", "3", "--k", "1")
 GUARD = ("--dps", "20", "--max-iter", "5")
@@ -201,7 +201,7 @@ CASES = [
     case("npz-Y-declares-enormous-shape", check_file(), "above the limit", declared_huge((10**9, 10**9), "Y"),
          seconds=2.0),
     case("npz-X-header-lies-about-size", check_file(), "cannot read array X", declared_huge((1000, 3))),
-    # Y outside range(X): impossible for a valid problem (full row rank makes X surjective, SPEC 1);
+    # Y outside range(X): impossible for a valid problem (full row rank makes X surjective, docs/theory.md §1);
     # the only way to get it is a rank-deficient X, refused above ("rank deficient").
     case("npz-Y-outside-range-of-X", check_file(), "rank deficient",
          problem(X=np.array([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]]), Y=np.array([[1.0], [2.0]]))),

@@ -1,4 +1,4 @@
-"""The CLI on real (small) runs: the JSON contract of DESIGN.md and the exit statuses."""
+"""The CLI on real (small) runs: the JSON contract of docs/json.md and the exit statuses."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from verify.cli import main
+from verify.cli.app import main
 
 SMALL = ["--n", "3", "--d", "6", "--k", "1", "--dps", "30"]
 
@@ -30,7 +30,7 @@ def test_json_contract_and_exit_0(capsys):
     assert pre["convex"] == "proved" and pre["isotropic"] is True
     assert {k: rec["problem"][k] for k in ("n", "d", "k", "loss", "seed")} == \
         {"n": 3, "d": 6, "k": 1, "loss": "square", "seed": 0}
-    from numeric.flint_backend import available  # --backend auto: flint when python-flint is installed
+    from numeric.backends.flint_loop import available  # --backend auto: flint when python-flint is installed
     assert rec["settings"]["dps"] == 30 and rec["settings"]["backend"] == ("flint" if available() else "mpmath")
     assert len(rec["settings"]["lrs"]) == 2
     ids = {c["id"] for c in rec["claims"]}

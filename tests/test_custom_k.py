@@ -10,7 +10,7 @@ import sympy as sp
 
 import reference as ref
 from numeric.problem import random_problem
-from verify.cli import main
+from verify.cli.app import main
 
 SMALL = ["--n", "3", "--d", "6", "--k", "2", "--dps", "30"]
 

@@ -13,18 +13,18 @@ import pytest
 
 flint = pytest.importorskip("flint")
 
-from numeric import flint_backend  # noqa: E402
-from numeric.catalog import make_preconditioner  # noqa: E402
-from numeric.dspgd import DEFAULT_GUARD_DIGITS, run_dspgd  # noqa: E402
+from numeric.backends import flint_loop as flint_backend  # noqa: E402
+from numeric.preconditioners.catalog import make_preconditioner  # noqa: E402
+from numeric.backends.mpmath_loop import DEFAULT_GUARD_DIGITS, run_dspgd  # noqa: E402
 from numeric.exact_problem import ExactProblem  # noqa: E402
-from numeric.flint_backend import flint_precision, run_dspgd_flint, supported  # noqa: E402
+from numeric.backends.flint_loop import flint_precision, run_dspgd_flint, supported  # noqa: E402
 from numeric.losses import make_loss  # noqa: E402
 from numeric.matrices import fro_norm, sub  # noqa: E402
 from numeric.params import to_mpf  # noqa: E402
 from numeric.precision import working_precision  # noqa: E402
 from numeric.problem import random_problem  # noqa: E402
 from verify.check import Settings, check, check_by_name  # noqa: E402
-from verify.cli import main  # noqa: E402
+from verify.cli.app import main  # noqa: E402
 from verify.custom import build_custom  # noqa: E402
 from verify.runs import LearningRate  # noqa: E402
 
@@ -192,10 +192,10 @@ def test_cli_flint_without_python_flint(capsys, monkeypatch):
 def test_timeout_stops_both_loops_the_same_way(backend):
     """The shared StopRules: a time budget that is already spent stops after one step."""
     from fractions import Fraction as F
-    from numeric.catalog import make_preconditioner
-    from numeric.dspgd import run_dspgd
+    from numeric.preconditioners.catalog import make_preconditioner
+    from numeric.backends.mpmath_loop import run_dspgd
     from numeric.exact_problem import ExactProblem
-    from numeric.flint_backend import run_dspgd_flint
+    from numeric.backends.flint_loop import run_dspgd_flint
     from numeric.precision import working_precision
     from numeric.problem import random_problem
     problem = random_problem(2, 4, 1, seed=1)

@@ -16,9 +16,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from numeric import float64_backend as f64
-from numeric.catalog import make_preconditioner
-from numeric.dspgd import run_dspgd
+from numeric.backends import float64_loop as f64
+from numeric.preconditioners.catalog import make_preconditioner
+from numeric.backends.mpmath_loop import run_dspgd
 from numeric.exact_problem import ExactProblem
 from numeric.losses import make_loss
 from numeric.matrices import fro_norm, sub
@@ -26,7 +26,7 @@ from numeric.params import to_mpf
 from numeric.precision import working_precision
 from numeric.problem import random_problem
 from verify.check import Settings, check, check_by_name
-from verify.cli import main
+from verify.cli.app import main
 from verify.runs import LearningRate
 
 NAMES = ["gd", "ngd", "clip", "adam", "sign", "clipv", "muon", "quadratic"]
@@ -150,7 +150,7 @@ def test_torch_adam_without_torch_exits_2():
             "sys.exit(main(['check', '--preconditioner', 'torch-adam', '--n', '2', '--d', '4', '--k', '1']))\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2, r.stderr
-    assert "needs torch: pip install 'dspgd-verify[xcheck]'" in r.stderr
+    assert "needs torch: pip install torch (or, from a clone, pip install '.[xcheck]')" in r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 

@@ -22,7 +22,7 @@ from hypothesis.extra import numpy as hnp
 from numeric.errors import InputError
 from numeric.problem import Problem, load_problem
 from test_parser import _hostile_grammar
-from verify.cli import main
+from verify.cli.app import main
 
 DEFAULT = settings(deadline=None, derandomize=True, max_examples=25, suppress_health_check=[HealthCheck.too_slow])
 CAMPAIGN = settings(deadline=None, derandomize=False, max_examples=3000,

@@ -6,20 +6,20 @@ from fractions import Fraction
 
 import pytest
 
-from numeric.catalog import make_preconditioner
+from numeric.preconditioners.catalog import make_preconditioner
 from numeric.exact_problem import ExactProblem
 from numeric.gradient_flow import gradient_flow_limit
 from numeric.matrices import fro_norm, sub
 from numeric.precision import working_precision
 from numeric.problem import random_problem
-from verify.cli import main
+from verify.cli.app import main
 from verify.lr_study import fit_slope
-from verify.lr_study_cli import parse_fractions
+from verify.cli.lr_study import parse_fractions
 from verify.runs import LearningRate, run_at
 
 
 def test_flow_of_gd_is_w_gd():
-    """K = ||G||^2/2: the flow is linear and its limit is the min-norm interpolator W_GD (SPEC 3.2)."""
+    """K = ||G||^2/2: the flow is linear and its limit is the min-norm interpolator W_GD (docs/theory.md §3.2)."""
     p = random_problem(2, 5, 2, seed=3, w0="random")
     with working_precision(24) as ctx:
         xp = ExactProblem.build(ctx, p)
@@ -29,7 +29,7 @@ def test_flow_of_gd_is_w_gd():
 
 
 def test_flow_of_quadratic_k_equals_its_dspgd_limit():
-    """Quadratic K: the limit is the H^-1-weighted min-norm interpolator for every eta (SPEC 3.3),
+    """Quadratic K: the limit is the H^-1-weighted min-norm interpolator for every eta (docs/theory.md §3.3),
     so the flow limit must equal a DSPGD limit at any eta."""
     p = random_problem(2, 4, 1, seed=5)
     pre = make_preconditioner("quadratic", {}, shape=(p.d, p.k), seed=1)
@@ -81,7 +81,7 @@ def test_bad_input_exits_2(capsys, argv, why):
 
 def test_lr_study_single_sample_closed_form_and_slope(capsys, tmp_path):
     """n = k = 1: the integrated flow matches the closed-form quadrature, and the fitted slope is
-    close to SPEC 3.3's 1 (small learning rates)."""
+    close to docs/theory.md §3.3's 1 (small learning rates)."""
     code = main(["lr-study", "--preconditioner", "adam", "--param", "eps=0.1", "--n", "1", "--d", "3", "--k", "1",
                  "--fractions", "0.02,0.04,0.08", "--dps", "20", "--json", "--report", str(tmp_path / "lr.md")])
     out = capsys.readouterr().out

@@ -3,7 +3,7 @@
 The default suite runs the quicker cases; the whole "what it must show" list of issue 6
 (adam, spectral, muon, muon-sign at three ratios, the Muon-Adam ratio shift) runs under the
 opt-in ``campaign`` marker.  These are finite float64 runs judged against certified brackets:
-the theory itself is about continuous-time limits (SPEC 6).
+the theory itself is about continuous-time limits (docs/theory.md §6).
 """
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from numeric.margin_data import random_margin_problem
-from numeric.margin_optimizers import make_optimizer
-from numeric.margin_run import Schedule
-from verify.margin_check import MarginSettings, margin_check
+from numeric.margin.data import random_margin_problem
+from numeric.margin.optimizers import make_optimizer
+from numeric.margin.run import Schedule
+from verify.margin.check import MarginSettings, margin_check
 
 MULTI = random_margin_problem("multiclass", 16, 6, 4, 0)
 HYB = random_margin_problem("hybrid", 16, 3, 4, 0)
@@ -104,7 +104,7 @@ def test_campaign_muon_sign_each_ratio(ratio):
 
 @pytest.mark.campaign
 def test_campaign_constant_lr_muon_adam_moves_the_ratio_to_kappa_r():
-    """SPEC 6: with a constant rate Adam's steps shrink by kappa, the bias moves to hybrid(kappa r)."""
+    """docs/theory.md §6: with a constant rate Adam's steps shrink by kappa, the bias moves to hybrid(kappa r)."""
     res = run(HYB, "muon-adam", schedule=Schedule(0.02), fit_ratio=True)
     fit = res.record["hybrid_ratio_fit"]
     best, kr = float(fit["best_fitting_ratio"]), float(fit["kappa_times_r"])
@@ -162,7 +162,7 @@ def test_without_a_rounding_rerun_nothing_is_verified():
 
 def test_a_failed_kkt_solve_never_supports_a_refutation(monkeypatch):
     """Found in review: a failed KKT solve (None) counted as 'the KKT test fails'."""
-    import verify.margin_kkt as K
+    import verify.margin.kkt as K
     real = K.alignment
     monkeypatch.setattr(K, "alignment", lambda prob, N, theta, tau, solver="CLARABEL":
                         None if N.name == "l2" else real(prob, N, theta, tau, solver))
@@ -174,8 +174,8 @@ def test_a_failed_kkt_solve_never_supports_a_refutation(monkeypatch):
 
 def test_the_tolerance_comparison_is_exact():
     """Found in review: gap_hi = tol + 1e-25 passed a float comparison."""
-    from numeric.margin_norms import MarginNorm
-    from verify.margin_claims import NormEvidence
+    from numeric.margin.norms import MarginNorm
+    from verify.margin.claims import NormEvidence
     tol = Fraction(5, 1000)
     ev = NormEvidence(MarginNorm("l2"), True, None, gap=(Fraction(0), tol + Fraction(1, 10**25)),
                       rounding=0.0, kkt={"tau99": 0.005, "a": {}, "max_alignment": 1.0})
@@ -187,7 +187,7 @@ def test_the_tolerance_comparison_is_exact():
 @pytest.mark.parametrize("scale", [1e-12, 1e-9, 1.0, 1e100])
 def test_separability_does_not_depend_on_the_scale_of_the_data(scale):
     """Found in review: data scaled by 1e-9 were called 'not linearly separable'."""
-    from numeric.margin_data import binary_problem
+    from numeric.margin.data import binary_problem
     prob0 = random_margin_problem("binary", 24, 8, seed=0)
     X = prob0.J * scale  # rows y_i x_i, labels all +1
     assert binary_problem(X, np.ones(X.shape[0])).n_params == 8

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from verify.cli import main
+from verify.cli.app import main
 
 GUARD = ("--steps", "50")
 

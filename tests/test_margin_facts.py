@@ -1,4 +1,4 @@
-"""One-step facts of paper 2's machinery (MARGINS 2 1/2): LMOs, Hoelder, the exact bracket,
+"""One-step facts of paper 2's machinery (docs/theory.md §6.4): LMOs, Hoelder, the exact bracket,
 KKT alignment, log-scale gradients, the optimizers' directions."""
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from numeric.errors import InputError
-from numeric.margin_data import (binary_problem, hybrid_problem, load_margin_problem, multiclass_problem,
+from numeric.margin.data import (binary_problem, hybrid_problem, load_margin_problem, multiclass_problem,
                                  random_margin_problem)
-from numeric.margin_norms import MarginNorm, dual_norm, lmo, norm, normalized_margin, polar
-from numeric.margin_optimizers import ema, make_optimizer, newton_schulz5, scaled_gradient
-from numeric.margin_run import Schedule, run_margin
-from verify.margin_exact import (dual_norm_upper, is_positive_definite, margin_bounds, norm_bounds,
+from numeric.margin.norms import MarginNorm, dual_norm, lmo, norm, normalized_margin, polar
+from numeric.margin.optimizers import ema, make_optimizer, newton_schulz5, scaled_gradient
+from numeric.margin.run import Schedule, run_margin
+from verify.margin.exact import (dual_norm_upper, is_positive_definite, margin_bounds, norm_bounds,
                                  nuclear_upper, sqrt_bounds, spectral_lower, spectral_upper, to_fractions)
-from verify.margin_kkt import kkt_profile
-from verify.margin_reference import solve_reference
+from verify.margin.kkt import kkt_profile
+from verify.margin.reference import solve_reference
 
 MULTI = random_margin_problem("multiclass", 16, 6, 4, 0)
 HYB = random_margin_problem("hybrid", 16, 3, 4, 0)
@@ -75,7 +75,7 @@ def test_bracket_contains_the_solver_value(prob, N):
 def test_bracket_is_a_real_bound_not_the_solver_value():
     """A deliberately bad point and bad multipliers still give a valid (wide) bracket."""
     ref = solve_reference(MULTI, MarginNorm("l2"))
-    from verify.margin_exact import margin_bounds as mb
+    from verify.margin.exact import margin_bounds as mb
     bad = ref.point + 0.05 * np.random.default_rng(0).standard_normal(MULTI.n_params)
     lo = mb(MULTI, MarginNorm("l2"), bad)[0]
     assert lo < ref.lo  # a worse point gives a smaller lower bound, never above gamma*
@@ -176,7 +176,7 @@ def test_long_runs_keep_moving_past_the_float64_underflow():
 
 
 def test_muon_sign_direction_is_the_hybrid_lmo():
-    """Steepest descent for hybrid(r) = Muon step eta/r beside a sign step eta (MARGINS 1.4)."""
+    """Steepest descent for hybrid(r) = Muon step eta/r beside a sign step eta (docs/theory.md §6.3)."""
     for r in (Fraction(1, 4), Fraction(1), Fraction(4)):
         opt = make_optimizer("muon-sign", HYB, r, beta1=0.0)
         g, s = scaled_gradient(HYB.J, np.zeros(HYB.n_params))

@@ -23,7 +23,7 @@ L = {"gd": 1.0, "ngd": 10.0, "clip": 1.0, "adam": 10.0, "sign": 10.0, "clipv": 1
 
 
 def _claim(text: str) -> UserClaim:
-    from verify.cli import parse_claim
+    from verify.claims.parse import parse_claim
     return parse_claim(text)
 
 
@@ -135,7 +135,7 @@ def test_quadratic_verifies_hinv_and_refutes_gd(records, problem):
     assert all(c["verdict"] == "verified" for c in claims(rec, "claim:limit=minnorm:hinv"))
     assert all(c["verdict"] == "refuted" for c in claims(rec, "claim:limit=gd"))
     # independent closed form: vec W = w0 + H A^T (A H A^T)^{-1} (y - A w0), A = X (x) I_k (row-major vec)
-    from numeric.catalog import random_spd
+    from numeric.preconditioners.catalog import random_spd
     X, Y, W0 = (np.asarray(a) for a in (problem.X, problem.Y, problem.W0))
     d, k = W0.shape
     H = random_spd(d * k, Fraction(4), 0)

@@ -45,9 +45,9 @@ import json  # noqa: E402
 
 import pytest  # noqa: E402
 
-from numeric.dspgd import run_dspgd  # noqa: E402
+from numeric.backends.mpmath_loop import run_dspgd  # noqa: E402
 from verify import runs as runs_module  # noqa: E402
-from verify.cli import main  # noqa: E402
+from verify.cli.app import main  # noqa: E402
 
 SMALL_ARGS = ["--n", "2", "--d", "5", "--k", "1", "--lr-frac", "0.9", "--json"]
 

@@ -1,4 +1,4 @@
-"""Group B results (SPEC 4.2-4.3): the DSPGD identities I5-I7, I10-I12 and the inequalities J1-J5.
+"""Group B results (docs/theory.md §4.2-§4.3): the DSPGD identities I5-I7, I10-I12 and the inequalities J1-J5.
 
 Each result runs through :func:`proofs.core.run_result` in the default context (adam, eps 1/10,
 20 examples) and, for the per-preconditioner numeric ones, in a second context.  The last tests
@@ -106,7 +106,7 @@ def test_J5_monotonicity_fails_above_the_step_size_threshold(name):
 
 
 def test_adam_has_a_large_null_space_drift(default_context):
-    from numeric.catalog import make_preconditioner
+    from numeric.preconditioners.catalog import make_preconditioner
     adam = make_preconditioner("adam", {})
     worst, count, where = i11.null_space_drift(default_context, adam, count=3)
     assert count == 3 and worst > 1e-3, worst  # not left-invariant: I11 does not apply

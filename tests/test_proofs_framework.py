@@ -54,7 +54,7 @@ def test_user_divergence_identity_with_generic_K():
 
 
 def test_cli_proofs_only_json(capsys):
-    from verify.cli import main
+    from verify.cli.app import main
     code = main(["proofs", "--only", "I3", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
@@ -71,7 +71,7 @@ def test_cli_proofs_only_json(capsys):
     (["proofs", "--out", "/nonexistent/dir"], "--out"),
 ])
 def test_cli_proofs_bad_input(capsys, argv, needle):
-    from verify.cli import main
+    from verify.cli.app import main
     code = main(argv)
     err = capsys.readouterr().err
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1, err

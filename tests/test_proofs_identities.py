@@ -1,4 +1,4 @@
-"""Identities of SPEC 4.2 as proof modules (I2a, I2b, I4, I6b, I8, I9, S1, S2, S3).
+"""Identities of docs/theory.md §4.2 as proof modules (I2a, I2b, I4, I6b, I8, I9, S1, S2, S3).
 
 Each module is run in the default context (adam, eps = 1/10) and must reach its expected
 status; hypotheses are exercised (I2b fails for clip at ||G|| > c, with the point); and each

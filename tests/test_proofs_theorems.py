@@ -1,4 +1,4 @@
-"""The theorems of SPEC 3 as proof modules (group C): Theorems A/B, the implicit-bias theorems,
+"""The theorems of docs/theory.md §3 as proof modules (group C): Theorems A/B, the implicit-bias theorems,
 the quadratic limit and its sharp constant, the single-sample constants C2/C3, the O(eta)
 learning-rate dependence, and the C5 probe.
 
@@ -119,7 +119,7 @@ def test_wrong_slope_target_fails(default_context):
 
 
 def test_descent_check_fails_beyond_the_step_limit():
-    from numeric.catalog import make_preconditioner
+    from numeric.preconditioners.catalog import make_preconditioner
     from numeric.problem import random_problem
     p = random_problem(2, 4, 1, seed=3, w0="random")
     smax2 = float(np.linalg.norm(p.X, 2) ** 2)

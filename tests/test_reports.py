@@ -11,9 +11,9 @@ import pytest
 pytest.importorskip("matplotlib")
 from matplotlib.image import imread  # noqa: E402
 
-from verify import cli  # noqa: E402
-from verify.cli import main  # noqa: E402
-from verify.figures import FIGURES  # noqa: E402
+from verify.cli import check as check_cmd  # noqa: E402
+from verify.cli.app import main  # noqa: E402
+from verify.report.figures import FIGURES  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TINY = ["--n", "2", "--d", "4", "--k", "1", "--dps", "30"]
@@ -60,7 +60,7 @@ def test_check_result_keeps_histories():
 
     from numeric.problem import random_problem
     from verify.check import check_by_name
-    from verify.strategies import fast_settings
+    from verify.campaign.strategies import fast_settings
     res = check_by_name(random_problem(2, 4, 1), "adam", {}, fast_settings(Fraction(1, 2), dps=30))
     (label,) = [k for k in res.histories if not k.startswith("_")]
     h = res.histories[label]
@@ -79,7 +79,7 @@ def test_check_result_keeps_histories():
 def test_bad_report_path_exits_2_before_any_run(tmp_path, capsys, monkeypatch, path, why):
     def boom(job):
         raise AssertionError("a run started before the report path was checked")
-    monkeypatch.setattr(cli, "_check_worker", boom)
+    monkeypatch.setattr(check_cmd, "_check_worker", boom)
     before = sorted(os.listdir(tmp_path))
     code = main(["check", "--preconditioner", "adam", *TINY, "--report", path.format(tmp=tmp_path)])
     err = capsys.readouterr().err

@@ -29,7 +29,7 @@ from numeric.problem import random_problem
 from verify._recheck_hook import rechecks_disabled
 from verify.characterization import solve_min_norm
 from verify.check import Settings, UserClaim, check_by_name
-from verify.cli import main
+from verify.cli.app import main
 from verify.runs import LearningRate
 from verify.solver_status import STATUS_REASONS, status_reason
 

@@ -1,4 +1,4 @@
-"""The testing kit: ``verify.strategies``, the README's property-test example (run verbatim) and
+"""The testing kit: ``verify.strategies``, the property-test example of docs/python-api.md (run verbatim) and
 the ``--campaign`` pytest plugin."""
 from __future__ import annotations
 
@@ -15,24 +15,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from numeric.exact_rank import exact_rank
-from numeric.preconditioner import Preconditioner
+from numeric.preconditioners.base import Preconditioner
 from numeric.problem import Problem
 from symbolic.parser import parse_expression
-from verify import strategies as vs
+from verify.campaign import strategies as vs
 
-README = os.path.join(os.path.dirname(__file__), os.pardir, "README.md")
+README = os.path.join(os.path.dirname(__file__), os.pardir, "docs", "python-api.md")
 
 
 def readme_example() -> str:
     text = open(README, encoding="utf-8").read()
     m = re.search(r"<!-- example: property-test[^>]*-->\s*```python\n(.*?)```", text, re.S)
-    assert m, "the README example block is missing"
+    assert m, "the property-test example block of docs/python-api.md is missing"
     return m.group(1)
 
 
 def test_readme_property_test_runs_verbatim():
     namespace: dict = {}
-    exec(compile(readme_example(), "README.md:property-test", "exec"), namespace)  # our own README, not user input
+    exec(compile(readme_example(), "docs/python-api.md:property-test", "exec"), namespace)  # our own docs, not user input
     tests = [v for k, v in namespace.items() if k.startswith("test_") and callable(v)]
     assert len(tests) == 1
     tests[0]()

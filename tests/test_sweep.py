@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
-from verify.cli import main
-from verify.sweep import COLUMNS, parse_seeds, parse_sizes
+from verify.cli.app import main
+from verify.campaign.sweep import COLUMNS, parse_seeds, parse_sizes
 
-distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed: pip install 'dspgd-verify[sweep]'")
-pytest.importorskip("joblib", reason="joblib is not installed: pip install 'dspgd-verify[sweep]'")
+distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed: pip install -e '.[sweep]'")
+pytest.importorskip("joblib", reason="joblib is not installed: pip install -e '.[sweep]'")
 
 ARGS = ["sweep", "--preconditioners", "gd,adam,muon", "--sizes", "3x8x1,3x8x2", "--seeds", "0..1",
         "--backend", "float64"]
@@ -64,8 +64,8 @@ def test_sweep_rows_carry_the_numbers(joblib_rows):
 
 
 def test_sweep_parquet_round_trip(tmp_path):
-    pd = pytest.importorskip("pandas", reason="pandas is not installed: pip install 'dspgd-verify[sweep]'")
-    pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip install 'dspgd-verify[sweep]'")
+    pd = pytest.importorskip("pandas", reason="pandas is not installed: pip install -e '.[sweep]'")
+    pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip install -e '.[sweep]'")
     out = tmp_path / "r.parquet"
     assert main(["sweep", "--preconditioners", "clip", "--sizes", "2x5x1", "--seeds", "3", "--jobs", "1",
                  "--out", str(out)]) == 0
@@ -107,7 +107,7 @@ def test_parquet_without_pyarrow_exits_2(tmp_path):
             f"sys.exit(main(['sweep', '--sizes', '2x4x1', '--seeds', '0', '--out', {str(tmp_path / 'r.parquet')!r}]))\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2, r.stderr
-    assert "pip install 'dspgd-verify[sweep]'" in r.stderr and "Traceback" not in r.stderr
+    assert "pip install '.[sweep]'" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_sweep_json_summary(capsys):

@@ -8,16 +8,16 @@ from fractions import Fraction
 import pytest
 import sympy as sp
 
-from numeric.catalog import make_preconditioner
+from numeric.preconditioners.catalog import make_preconditioner
 from numeric.precision import working_precision
-from numeric.symbolic_preconditioner import from_profile
+from numeric.preconditioners.from_symbolic import from_profile
 from symbolic.catalog import X as x
 from symbolic.catalog import profile
 
 PARAMS = {"gd": {}, "ngd": {"eps": Fraction(1, 10)}, "clip": {"c": Fraction(1)}, "adam": {"eps": Fraction(1, 100)},
           "sign": {"eps": Fraction(1, 10)}, "clipv": {"c": Fraction(1, 2)}, "muon": {"eps": Fraction(1, 10)}}
 
-# SPEC 2 closed forms of the scalar part of grad K on x > 0: k'(x) (entrywise) or h'(x)/x (isotropic, spectral)
+# docs/theory.md §2 closed forms of the scalar part of grad K on x > 0: k'(x) (entrywise) or h'(x)/x (isotropic, spectral)
 E, C = sp.Rational(1, 10), sp.Integer(1)
 CLOSED = {"gd": sp.Integer(1), "ngd": 1 / (x + E), "clip": sp.Piecewise((1, x <= 1), (1 / x, True)),
           "adam": x / (x + sp.Rational(1, 100)), "sign": sp.tanh(x / E),

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from numeric.precision import working_precision
-from numeric.symbolic_preconditioner import from_profile
+from numeric.preconditioners.from_symbolic import from_profile
 from symbolic.user import VARIABLE, user_K
 
 ATOMS = ["{v}**2/2", "sqrt(1 + {v}**2) - 1", "log(cosh({v}))", "abs({v}) - log(1 + abs({v}))", "{v}**4/4"]

@@ -22,8 +22,8 @@ from verify.check import Settings, check, stopped
 from verify.cli import main
 from verify.custom import build_custom
 from verify.runs import LearningRate
-from verify.selftest import PLANTED, run_case
-from verify.selftest_user_k import GGT_K, ISO_IN_ENTRIES, USER_K_CASES, interpolating_w0
+from verify.selftest.planted import PLANTED, run_case
+from verify.selftest.user_k import GGT_K, ISO_IN_ENTRIES, USER_K_CASES, interpolating_w0
 from verify.strategies import trapped_k_expressions
 
 ATAN_K = "r**2/2 - r/4 - (r-1)*(atan(1/(r-1)) + atan(r-1))/(2*pi)"

@@ -20,12 +20,12 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-optax = pytest.importorskip("optax", reason="optax is not installed: pip install 'dspgd-verify[xcheck]'")
-jax = pytest.importorskip("jax", reason="jax is not installed: pip install 'dspgd-verify[xcheck]'")
+optax = pytest.importorskip("optax", reason="optax is not installed: pip install -e '.[xcheck]'")
+jax = pytest.importorskip("jax", reason="jax is not installed: pip install -e '.[xcheck]'")
 import jax.numpy as jnp  # noqa: E402
 
-from numeric.catalog import adam, clip, ngd, sign  # noqa: E402
-from numeric.float64_backend import float64_grad  # noqa: E402
+from numeric.preconditioners.catalog import adam, clip, ngd, sign  # noqa: E402
+from numeric.backends.float64_loop import float64_grad  # noqa: E402
 
 
 def _ulps(a, b) -> float:

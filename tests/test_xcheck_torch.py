@@ -20,13 +20,13 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="torch is not installed: pip install 'dspgd-verify[xcheck]'")
+torch = pytest.importorskip("torch", reason="torch is not installed: pip install -e '.[xcheck]'")
 
-from numeric.catalog import adam, clip, clipv, muon  # noqa: E402
-from numeric.float64_backend import float64_grad  # noqa: E402
-from numeric.optimizer_maps import clip_norm_shifted, newton_schulz5, polar_factor  # noqa: E402
+from numeric.preconditioners.catalog import adam, clip, clipv, muon  # noqa: E402
+from numeric.backends.float64_loop import float64_grad  # noqa: E402
+from numeric.preconditioners.optimizer_maps import clip_norm_shifted, newton_schulz5, polar_factor  # noqa: E402
 from numeric.precision import working_precision  # noqa: E402
-from numeric.torch_preconditioner import torch_adam_step  # noqa: E402
+from numeric.preconditioners.from_torch import torch_adam_step  # noqa: E402
 
 
 def _grads(seed: int, shape=(24, 2)):
@@ -147,7 +147,7 @@ def test_muon_newton_schulz_is_not_the_smoothed_polar_factor(shape):
 def test_cli_torch_adam_runs_with_torch_float64():
     from verify.check import Settings, check
     from numeric.problem import random_problem
-    from numeric.torch_preconditioner import torch_adam
+    from numeric.preconditioners.from_torch import torch_adam
     from verify.runs import LearningRate
     problem = random_problem(3, 8, 2, seed=1)
     rec = check(problem, torch_adam(Fraction(1, 10)), Settings(backend="float64",
@@ -161,7 +161,7 @@ def test_cli_torch_adam_runs_with_torch_float64():
 
 
 def test_cli_torch_adam_refuses_a_high_precision_backend(capsys):
-    from verify.cli import main
+    from verify.cli.app import main
     assert main(["check", "--preconditioner", "torch-adam", "--backend", "mpmath"]) == 2
     err = capsys.readouterr().err
     assert "float64" in err and len(err.strip().splitlines()) == 1

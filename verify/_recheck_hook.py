@@ -1,7 +1,7 @@
 """Private test hook: switch off the certificate re-checks, to show that they are load-bearing.
 
 **Never used by the command line's normal path.**  Only the self-test's mutation check
-(:mod:`verify.selftest`) and the tests enter :func:`rechecks_disabled`.  Inside the block the
+(:mod:`verify.selftest.planted`) and the tests enter :func:`rechecks_disabled`.  Inside the block the
 verifier behaves like a naive tool that trusts its own numbers:
 
 * ``verify.runs.run_at``: no rerun at ``P + extra`` digits (rounding difference taken as 0) and

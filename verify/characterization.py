@@ -28,7 +28,7 @@ import numpy as np
 
 from numeric.exact_problem import ExactProblem
 from numeric.matrices import Cols, fro_norm, from_numpy, inner, sub, to_numpy
-from numeric.preconditioner import Preconditioner
+from numeric.preconditioners.base import Preconditioner
 
 from ._recheck_hook import rechecks_enabled
 from .norms import dual_norm, norm

@@ -1,9 +1,9 @@
 """``check``: run DSPGD for one preconditioner at each learning rate and judge every claim.
 
-Flow (SPEC 7): symbolic facts about K -> DSPGD at P digits per learning rate -> rerun at
+Flow (docs/theory.md §7): symbolic facts about K -> DSPGD at P digits per learning rate -> rerun at
 P + extra digits for the same number of steps -> tail bounds -> characterizations
 (closed forms or cvxpy, re-checked at high precision) -> verdicts.  The result is the JSON
-record of the DESIGN contract.
+record of docs/json.md.
 """
 from __future__ import annotations
 
@@ -12,23 +12,23 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from fractions import Fraction
 
-from numeric.catalog import make_preconditioner
-from numeric.dspgd import DEFAULT_MAX_ITER
+from numeric.preconditioners.catalog import make_preconditioner
+from numeric.backends.mpmath_loop import DEFAULT_MAX_ITER
 from numeric.errors import InputError
-from numeric.float64_backend import TOLERANCE as FLOAT64_TOL
+from numeric.backends.float64_loop import TOLERANCE as FLOAT64_TOL
 from numeric.interpolation import w0_interpolates
 from numeric.exact_problem import ExactProblem
 from numeric.matrices import fro_norm, sub
 from numeric.precision import to_decimal_string as dec
 from numeric.precision import working_precision
-from numeric.preconditioner import Preconditioner, _fraction_str
+from numeric.preconditioners.base import Preconditioner, _fraction_str
 from numeric.problem import Problem
 from symbolic.catalog import catalogue_facts
 from symbolic.facts import Fact
 
-from . import claims as C
+from .claims import judge as C
 from .characterization import characterize
-from .equal_limits import equality_theorem
+from .claims.equal_limits import equality_theorem
 from .runs import LearningRate, run_at
 from .verdict import DEFAULT_TOL, Verdict, exit_status
 
@@ -69,7 +69,7 @@ class Settings:
 
 @dataclass
 class CheckResult:
-    """The DESIGN JSON ``record``, the verdicts, and the run histories for plots.
+    """The JSON ``record`` (docs/json.md), the verdicts, and the run histories for plots.
 
     ``histories`` (not part of the JSON record, which stays small) maps each learning-rate
     label to ``{"eta", "residual", "step", "drift", "W_inf"}``: ``residual`` and ``step`` are
@@ -108,7 +108,7 @@ def _catalogue_facts(name: str, params: tuple) -> dict:
 def local_lipschitz(pre: Preconditioner, runs: list, hctx) -> Fact | None:
     """For K with no proved global L: ``grad K`` is L-Lipschitz on the natural ball of radius
     ``rho`` that every visited gradient stayed inside (checked after each run), with L a
-    rigorous interval-arithmetic bound on ``f''`` over ``[0, rho]`` (SPEC 3.1, locally Lipschitz)."""
+    rigorous interval-arithmetic bound on ``f''`` over ``[0, rho]`` (docs/theory.md §3.1, locally Lipschitz)."""
     balls = [r.lipschitz_ball for r in runs if r.lipschitz_ball is not None]
     if not balls or pre.L_ball is None:
         return None
@@ -126,7 +126,7 @@ def local_lipschitz(pre: Preconditioner, runs: list, hctx) -> Fact | None:
 
 
 def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckResult:
-    """Judge every SPEC 3.4 claim (and the user's claims) for ``pre`` on ``problem``."""
+    """Judge every docs/theory.md §3.4 claim (and the user's claims) for ``pre`` on ``problem``."""
     t0 = time.perf_counter()
     facts = _facts(pre)
     p = problem
@@ -142,12 +142,12 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
         xph = ExactProblem.build(hctx, p)
         backend = settings.backend
         if backend == "flint":  # the record states the loop actually run: mpmath for a K without a fast path
-            from numeric.flint_backend import supported
+            from numeric.backends.flint_loop import supported
             backend = "flint" if supported(xp, pre) else "mpmath"
         if "float64_step" in pre.extra and backend != "float64":
             raise InputError(f"{pre.name} computes its update in float64: it runs only with the float64 backend")
         if backend == "float64":
-            from numeric.float64_backend import supported as float64_supported
+            from numeric.backends.float64_loop import supported as float64_supported
             if not float64_supported(xp, pre):
                 if "float64_step" in pre.extra:
                     raise InputError(f"{pre.name}: no float64 loop for this problem (loss {p.loss.name})")

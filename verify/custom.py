@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from numeric.errors import InputError
-from numeric.preconditioner import Preconditioner
-from numeric.symbolic_preconditioner import from_general, from_profile
+from numeric.preconditioners.base import Preconditioner
+from numeric.preconditioners.from_symbolic import from_general, from_profile
 from symbolic.compile import CompileError
 from symbolic.errors import ExpressionError
 from symbolic.facts import Fact

@@ -23,7 +23,7 @@ def library_backend(name: str, backend: str) -> str:
 
 def library_preconditioner(name: str, params: dict, shape: tuple[int, int]):
     """Build the record (``torch-adam``: parameter ``eps``, default 0.1)."""
-    from numeric.torch_preconditioner import torch_adam
+    from numeric.preconditioners.from_torch import torch_adam
     unknown = set(params) - {"eps"}
     if unknown:
         raise InputError(f"{name}: unknown parameter(s) {', '.join(sorted(unknown))} (allowed: eps)")

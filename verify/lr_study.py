@@ -1,10 +1,10 @@
-"""The learning-rate study (SPEC 3.3, Claim D): how the DSPGD limit depends on eta.
+"""The learning-rate study (docs/theory.md §3.3, Claim D): how the DSPGD limit depends on eta.
 
 For each learning rate ``eta_i = f_i * 2/(beta L sigma_max^2)`` the limit ``W_inf(eta_i)`` is
 computed by :func:`verify.runs.run_at` (run at P digits, rerun at P + 20, tail bound), and the
 gradient-flow limit ``W_flow`` (eta -> 0) by :func:`numeric.gradient_flow.checked_flow_limit`
 (integrated twice, at two tolerances, for an honest error estimate).
-DSPGD is the explicit Euler discretization of the flow, so SPEC 3.3 predicts
+DSPGD is the explicit Euler discretization of the flow, so docs/theory.md §3.3 predicts
 
     ||W_inf(eta) - W_flow||_F = C eta + O(eta^2),
 
@@ -13,10 +13,10 @@ least squares over the resolved points (distance > 100 x its error bound); the f
 residuals and the local slopes ``log(D_{i+1}/D_i) / log(eta_{i+1}/eta_i)`` are reported, so
 a curvature (the O(eta^2) term at large eta) is visible rather than averaged away.
 
-For a left-invariant K every limit equals ``W_GD`` (SPEC 3.2): the distances are rounding,
+For a left-invariant K every limit equals ``W_GD`` (docs/theory.md §3.2): the distances are rounding,
 so no slope is fitted (fitting would fit noise); the distances to W_GD are reported.
 
-For ``n = k = 1`` the flow limit has the closed form (SPEC 3.3, DERIVATIONS 6.4), with ``r`` as
+For ``n = k = 1`` the flow limit has the closed form (docs/theory.md §3.3, docs/derivations.md §6.4), with ``r`` as
 the time variable (``dr/dt = -<x, grad K(x l'(r))>``):
 
     W_flow - W_0 = -integral_0^{r_0} grad K(x l'(s)) / <x, grad K(x l'(s))> ds,   r_0 = x^T w_0 - y,
@@ -38,7 +38,7 @@ from numeric.gradient_flow import FlowResult, checked_flow_limit
 from numeric.matrices import fro_norm, sub
 from numeric.precision import to_decimal_string as dec
 from numeric.precision import working_precision
-from numeric.preconditioner import Preconditioner, _fraction_str
+from numeric.preconditioners.base import Preconditioner, _fraction_str
 from numeric.problem import Problem
 
 from .runs import LearningRate, run_at
@@ -137,7 +137,7 @@ def lr_study(problem: Problem, pre: Preconditioner, fractions: list[Fraction], d
         closed = None
         if left_inv:
             target = w_gd
-            notes.append("K is left-orthogonally invariant: every limit equals W_GD (SPEC 3.2), so the slope is "
+            notes.append("K is left-orthogonally invariant: every limit equals W_GD (docs/theory.md §3.2), so the slope is "
                          "undefined; distances below are to W_GD and are rounding-level")
         else:
             flow, check_diff = checked_flow_limit(xp, pre, timeout=timeout)
@@ -214,7 +214,7 @@ def lr_study(problem: Problem, pre: Preconditioner, fractions: list[Fraction], d
 
 def lr_study_figure(study: LrStudy) -> bytes:
     """log-log distances with the fitted line and a slope-1 guide; the fit's residuals beside it."""
-    from .figures import _figure, _png
+    from .report.figures import _figure, _png
     rec = study.record
     name = rec["preconditioner"]["name"]
     fig = _figure(10.0, 4.0)
@@ -232,7 +232,7 @@ def lr_study_figure(study: LrStudy) -> bytes:
         ax.loglog(xs, np.exp(study.fit.intercept) * xs ** study.fit.slope, "-",
                   label=f"fit: slope {study.fit.slope:.4f}")
         e0, d0 = ok[0].eta, ok[0].distance
-        ax.loglog(xs, d0 * xs / e0, ":", color="grey", label="slope 1 (SPEC 3.3)")
+        ax.loglog(xs, d0 * xs / e0, ":", color="grey", label="slope 1 (docs/theory.md §3.3)")
     ax.set_xlabel(r"learning rate $\eta$")
     ax.set_ylabel(rf"$\|W_\infty(\eta) - W_{{{'flow' if ref == 'W_flow' else 'GD'}}}\|_F / \|W_{{GD}} - W_0\|_F$")
     ax.set_title(f"{name}: limit versus learning rate", fontsize=10)
@@ -271,7 +271,7 @@ def summary_lines(study: LrStudy) -> list[str]:
                    f"{p['iterations']:>10}  {'yes' if p['resolved'] else 'no'}")
     fit = rec["fit"]
     if fit:
-        out.append(f"fitted log-log slope {fit['slope']:.4f} over {fit['points']} points (SPEC 3.3 predicts 1; "
+        out.append(f"fitted log-log slope {fit['slope']:.4f} over {fit['points']} points (docs/theory.md §3.3 predicts 1; "
                    f"deviation {fit['deviation']:+.4f})")
         out.append("fit residuals: " + ", ".join(f"{r:+.3g}" for r in fit["residuals"]))
         out.append("local slopes:  " + ", ".join(f"{s:.4f}" for s in fit["local_slopes"]))

@@ -1,11 +1,11 @@
 """One learning rate's evidence: the DSPGD run at P digits, its rerun at P + extra digits
 for the same number of steps, the tail bound, and the error bound of the limit.
 
-    e_abs = tail bound (||W_inf - W_T||, SPEC 3.1)
+    e_abs = tail bound (||W_inf - W_T||, docs/theory.md §3.1)
           + rounding (||W_T^(P) - W_T^(P+extra)||, the precision-doubling check)
           + reference allowance (10^(6 - P_ref) * max(1, ||W_T||), P_ref the rerun's digits)
 
-With ``backend="float64"`` (:mod:`numeric.float64_backend`) the run is float64 with ``eta``
+With ``backend="float64"`` (:mod:`numeric.backends.float64_loop`) the run is float64 with ``eta``
 rounded to float64, the rerun is in ``numpy.longdouble`` (or at P + extra digits where
 longdouble is not wider), and a float64 allowance ``1e-13 * max(1, ||W_T||)`` is added.
 
@@ -16,12 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from numeric.dspgd import Trajectory, run_dspgd
+from numeric.backends.mpmath_loop import Trajectory, run_dspgd
 from numeric.errors import InputError
 from numeric.exact_problem import ExactProblem
 from numeric.matrices import Cols, fro_norm, sub
 from numeric.params import to_mpf
-from numeric.preconditioner import Preconditioner
+from numeric.preconditioners.base import Preconditioner
 from numeric.tail import TailBound, tail_bound
 
 from ._recheck_hook import rechecks_enabled
@@ -52,7 +52,7 @@ class LearningRate:
 
 
 def _decimal(v: Fraction) -> str:
-    from numeric.preconditioner import _fraction_str
+    from numeric.preconditioners.base import _fraction_str
     return _fraction_str(v)
 
 
@@ -91,12 +91,12 @@ def run_at(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactPr
     point (checked a posteriori, not assumed).
 
     ``backend="flint"`` runs both loops in python-flint arithmetic
-    (:func:`numeric.flint_backend.run_dspgd_flint`: same semantics, mpmath for a K it has no
+    (:func:`numeric.backends.flint_loop.run_dspgd_flint`: same semantics, mpmath for a K it has no
     fast path for); ``"mpmath"`` is the reference loop.
     """
     run = run_dspgd
     if backend == "flint":
-        from numeric.flint_backend import run_dspgd_flint as run
+        from numeric.backends.flint_loop import run_dspgd_flint as run
     elif backend == "float64":
         return _run_at_float64(lr, pre, xp, xph, max_iter, timeout)
     elif backend != "mpmath":
@@ -105,7 +105,7 @@ def run_at(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactPr
     rho = None
     local = lr.kind == "frac" and not ctx.isfinite(pre.L(ctx)) and pre.L_ball is not None
     if local:
-        from numeric.dspgd import natural_norm
+        from numeric.backends.mpmath_loop import natural_norm
         G0 = xph.XT(xph.problem.loss.gradient(hctx, xph.residual(xph.W0)))
         rho = natural_norm(hctx, pre.natural_norm, G0) * to_mpf(hctx, LOCAL_BALL_MARGIN)
     for _ in range(LOCAL_BALL_RETRIES):
@@ -140,7 +140,7 @@ def _run_at_float64(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph
               + ALLOWANCE max(1, ||W_T||).
 
     A K that is only locally Lipschitz has no float64 kernel (user K run the mpmath loop)."""
-    from numeric import float64_backend as f64
+    from numeric.backends import float64_loop as f64
     hctx = xph.ctx
     eta, label = lr.resolve(xph, pre)
     eta = f64.float64_eta(eta)

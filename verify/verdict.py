@@ -1,4 +1,4 @@
-"""Verdicts: ``verified | refuted | inconclusive | not_applicable`` with evidence (SPEC 7).
+"""Verdicts: ``verified | refuted | inconclusive | not_applicable`` with evidence (docs/theory.md §7).
 
 Decision rules (``d`` the measured quantity, ``e`` its error bound, both >= 0; relative
 to ``||W_GD - W0||`` where they are distances; ``tol`` the claim tolerance):

@@ -8,7 +8,7 @@ is only sqrt(1 + tau^2 Lambda^2) (C4).  Numbers cannot prove the conjecture, so 
 ``unknown`` (with the worst ratio found) unless it finds a violation confirmed at 50 digits, which
 makes it ``failed`` with the instance saved.
 
-Probe (DERIVATIONS 7 C5): K(G) = sum_i k((Q vec G)_i), k(g) = mu g^2/2 + (L - mu) s^2 log cosh(g/s),
+Probe (docs/derivations.md §7 C5): K(G) = sum_i k((Q vec G)_i), k(g) = mu g^2/2 + (L - mu) s^2 log cosh(g/s),
 so k'' = mu + (L - mu) sech^2(g/s) lies in [mu, L] and the Hessian Q^T diag(k'') Q too (Q orthogonal);
 n = 2, d = 3, k = 1, mu = 1, L = kappa in {4, 25}, W_0 = 0 (no loss of generality: the increments
 depend on R_0 = X W_0 - Y only).  Instance parameters: X (2 x 3, condition number <= 20), Y, Q (random
@@ -187,7 +187,7 @@ def search(kappa, rng, n_random: int, n_starts: int, maxfev: int, deadline: floa
 # ----------------------------------------------------------------------------- 50-digit re-check
 def probe_preconditioner(Q: np.ndarray, s: float, kappa):
     """K(G) = sum_i k((Q vec G)_i) with k(g) = mu g^2/2 + (L - mu) s^2 log cosh(g/s) (mu = 1, L = kappa)."""
-    from numeric.preconditioner import Preconditioner
+    from numeric.preconditioners.base import Preconditioner
     Qf = np.asarray(Q, dtype=float)
 
     def mats(ctx):

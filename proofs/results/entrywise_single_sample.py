@@ -1,4 +1,4 @@
-"""C3: entrywise K with a single sample, c <= sqrt(d) for every eps, and sharp (SPEC 3.3, DERIVATIONS 7 C3).
+"""C3: entrywise K with a single sample, c <= sqrt(d) for every eps, and sharp (docs/theory.md §3.3, docs/derivations.md §7 C3).
 
     K(G) = sum_ij k(g_ij) with k even, convex, C^2 (adam, sign, clipv), n = k = 1,
     0 < eta <= 1/(L ||x||^2)
@@ -18,7 +18,7 @@ Steps:
    eta = 0.98/(L ||x||^2)), verification-core runs at the context's digits: worst c_emp/sqrt(d) <= 1
    (within the error bound);
 2. numeric: the sharpness family (d = 4 and 9; delta = 10^-2, 10^-3; eps = delta/10^4) through the
-   closed-form flow limit of SPEC 3.3 for n = k = 1,
+   closed-form flow limit of docs/theory.md §3.3 for n = k = 1,
    W_flow - W_0 = -integral_0^{r_0} grad K(x s)/<x, grad K(x s)> ds, by mpmath quadrature at 50 digits
    in a private context (split at the kinks s = eps/|x_i| scales): c_flow/sqrt(d) <= 1 and within
    4 (d - 1) delta of 1, and c_flow agrees with the sign-flow prediction to O(eps/delta).
@@ -75,7 +75,7 @@ def flow_limit(ctx, x: list, r0, kprime, eps) -> list:
 
 
 def _random(context) -> Evidence:
-    from numeric.catalog import make_preconditioner
+    from numeric.preconditioners.catalog import make_preconditioner
     rng = np.random.default_rng([context.seed, 0xC3])
     per = max(2, context.examples // 3)
     worst, worst_row, n = None, None, 0

@@ -1,4 +1,4 @@
-"""I1, the Fenchel-Young equality (SPEC 4.2).
+"""I1, the Fenchel-Young equality (docs/theory.md §4.2).
 
     K(G) + K*(grad K(G)) = <G, grad K(G)>
 

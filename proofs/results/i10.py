@@ -1,4 +1,4 @@
-"""I10, the telescoped gradient-space descent identity (SPEC 4.2, DERIVATIONS 4.2).
+"""I10, the telescoped gradient-space descent identity (docs/theory.md §4.2, docs/derivations.md §4.2).
 
     K(G_T) = K(G_0) + sum_{t=0}^{T-1} [ -(1/eta) <R_{t+1} - R_t, grad l(R_{t+1}) - grad l(R_t)>
                                          + D_K(G_{t+1}, G_t) ]
@@ -19,7 +19,7 @@ Steps:
 
 This module also holds the 50-digit trajectory recorder shared by I11, I12, J4 and J5:
 :func:`record_run` (W_t, R_t, grad l(R_t), G_t, U_t for t = 0..T, cross-checked against the
-toolkit's :func:`numeric.dspgd.run_dspgd`) and :func:`run_instances` (seeded random instances).
+toolkit's :func:`numeric.backends.mpmath_loop.run_dspgd`) and :func:`run_instances` (seeded random instances).
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from numeric.dspgd import natural_norm, run_dspgd
+from numeric.backends.mpmath_loop import natural_norm, run_dspgd
 from numeric.exact_problem import ExactProblem
 from numeric.losses import make_loss
 from numeric.matrices import fro_norm, inner
@@ -37,7 +37,7 @@ from numeric.problem import random_problem
 from symbolic.bregman import bregman, inner as sym_inner
 from symbolic.identities import prove_identity
 
-from ..core import Evidence, Result, Step, from_fact, numeric_evidence
+from ..core import Evidence, Result, Step, Worst, from_fact
 from .i6 import prove_dual_descent, symbolic_run
 
 SHAPE = (3, 2)  # d x k of the numeric instances (the context's K is built on this shape)
@@ -52,7 +52,7 @@ TOL_DIGITS = 10  # identities must hold to 10^(TOL_DIGITS - dps)
 
 @dataclass
 class Run:
-    """One DSPGD run at the precision of ``ctx``: every iterate and the quantities of SPEC 1."""
+    """One DSPGD run at the precision of ``ctx``: every iterate and the quantities of docs/theory.md §1."""
 
     ctx: object
     xp: ExactProblem
@@ -81,7 +81,7 @@ class Run:
 
 
 def _grad_step(xp: ExactProblem, pre, R):
-    """``(grad l(R), G, U)`` exactly as :func:`numeric.dspgd.run_dspgd` computes them."""
+    """``(grad l(R), G, U)`` exactly as :func:`numeric.backends.mpmath_loop.run_dspgd` computes them."""
     ctx = xp.ctx
     S = xp.problem.loss.gradient(ctx, R)
     G = [[ctx.fdot(row, s) for row in xp.XT_rows] for s in S]
@@ -92,7 +92,7 @@ def record_run(xp: ExactProblem, pre, eta, steps: int, L=None, beta=None, frac: 
                rho=None, label: dict | None = None, cross_check: bool = True) -> Run:
     """Run ``steps`` DSPGD steps from ``W_0`` and keep every iterate.
 
-    The arithmetic is that of :func:`numeric.dspgd.run_dspgd`; with ``cross_check`` the final
+    The arithmetic is that of :func:`numeric.backends.mpmath_loop.run_dspgd`; with ``cross_check`` the final
     iterate is compared with ``run_dspgd(xp, pre, eta, iterations=steps)`` and a difference
     above ``10^(TOL_DIGITS - dps)`` (relative) raises (the step then reports ``unknown``).  With ``rho`` (a local L), the run is marked
     uncertified when some ``G_t`` leaves the natural ball of radius ``rho``.
@@ -215,21 +215,15 @@ def telescoped_deviation(run: Run):
 
 
 def _numeric(context) -> Evidence:
-    worst, count, where = None, 0, {}
-    tol = None
+    seen, tol = Worst(), None
     for loss in ("square", "logcosh"):
         for run in run_instances(context, loss=loss, salt="I10"):
             tol = run.ctx.mpf(10) ** (TOL_DIGITS - run.ctx.dps)
-            dev = telescoped_deviation(run)
-            count += 1
-            if worst is None or dev > worst:
-                worst, where = dev, run.label
-    if worst is None:
+            seen.see(telescoped_deviation(run), run.label)
+    if seen.value is None:
         return Evidence("unknown", "no instance evaluated")
-    ev = numeric_evidence(worst, tol, f"telescoped I6 along {STEPS}-step DSPGD runs of "
-                          f"{context.preconditioner.name} (square, logcosh)", count,
-                          counterexample=where if worst > tol else None)
-    return ev
+    return seen.evidence(tol, f"telescoped I6 along {STEPS}-step DSPGD runs of "
+                         f"{context.preconditioner.name} (square, logcosh)")
 
 
 RESULT = Result(

@@ -1,11 +1,11 @@
-"""I11, no null-space drift for left-invariant K (SPEC 3.2, 4.2; DERIVATIONS 4.2, Theorem 6.2).
+"""I11, no null-space drift for left-invariant K (docs/theory.md §3.2, §4.2; docs/derivations.md §4.2, Theorem 6.2).
 
     K(QG) = K(G) for every orthogonal Q  =>  P_perp (W_T - W_0) = 0 for every T,
 
 i.e. ``W_T = W_0 + X^+ (R_T - R_0)`` along every DSPGD run (P the column-wise projector onto
 range(X^T), ``P_perp = I - P``).
 
-Proof (SPEC 3.2): with ``Q = 2 P_G - I``, ``QG = G``; differentiating ``K(QZ) = K(Z)`` at G gives
+Proof (docs/theory.md §3.2): with ``Q = 2 P_G - I``, ``QG = G``; differentiating ``K(QZ) = K(Z)`` at G gives
 ``(I - P_G) grad K(G) = 0``, so ``col(grad K(G)) lies in col(G)``; every ``G_t = X^T grad l(R_t)``
 has its columns in range(X^T), hence so does every step ``-eta grad K(G_t)``.
 
@@ -14,11 +14,11 @@ clip, muon; plus the context's K when it is left-invariant), square loss, random
 (n in {1, 2}, d = 3, k = 2, random W_0), ``eta = frac * 2/(L sigma_max^2)``: the worst
 ``||P_perp (W_t - W_0)||_F / ||W_GD - W_0||_F`` over every t.  The claim is about left-invariant K
 only; :func:`null_space_drift` and :func:`check` measure the same quantity for any K (for Adam
-it is large and the check fails: the tests show it, SPEC 3.3 "learning-rate dependence").
+it is large and the check fails: the tests show it, docs/theory.md §3.3 "learning-rate dependence").
 """
 from __future__ import annotations
 
-from numeric.catalog import make_preconditioner
+from numeric.preconditioners.catalog import make_preconditioner
 from numeric.matrices import fro_norm
 
 from ..core import Evidence, Result, Step, numeric_evidence

@@ -1,9 +1,9 @@
-"""I12, the implicit bias of quadratic K (SPEC 3.3, 4.2; DERIVATIONS 4.2).
+"""I12, the implicit bias of quadratic K (docs/theory.md §3.3, §4.2; docs/derivations.md §4.2).
 
     K(G) = vec(G)^T H vec(G) / 2,  H SPD  =>  unvec(H^{-1} vec(W_t - W_0)) has its columns in range(X^T)
 
 for every t (``vec`` row-major: ``vec(G)[i*k + j] = G[i, j]``), for every loss.  Hence the limit
-is the H^{-1}-weighted min-norm interpolator (KKT of SPEC 3.3).
+is the H^{-1}-weighted min-norm interpolator (KKT of docs/theory.md §3.3).
 
 Proof: ``grad K(G) = unvec(H vec(G))``, so ``H^{-1} vec(W_{t+1} - W_t) = -eta vec(X^T grad l(R_t))``,
 whose columns lie in range(X^T); sum over t.
@@ -24,14 +24,15 @@ from __future__ import annotations
 
 import sympy as sp
 
-from numeric.catalog import make_preconditioner
+from numeric.preconditioners.catalog import make_preconditioner
 from numeric.matrices import fro_norm
 from numeric.precision import working_precision
-from symbolic.bregman import grad, symbol_matrix, undefined_K
+from symbolic.bregman import grad, undefined_K
 from symbolic.identities import prove_identity
 
-from ..core import Evidence, Result, Step, from_fact, numeric_evidence
+from ..core import Evidence, Result, Step, Worst, from_fact
 from .i10 import STEPS, TOL_DIGITS, run_instances
+from .i6 import symbolic_problem
 
 SHAPE = (1, 2, 2)  # n, d, k of the symbolic steps
 
@@ -48,11 +49,7 @@ def _quadratic(H: sp.Matrix):
 def _symbolic_steps(H: sp.Matrix, steps: int, shape=SHAPE):
     """``(X, eta, W, S)``: ``steps`` DSPGD steps for ``K = vec(G)^T H vec(G)/2`` and a generic l."""
     n, d, k = shape
-    X = symbol_matrix("x", (n, d))
-    W0 = symbol_matrix("w", (d, k))
-    R0 = symbol_matrix("r", (n, k))
-    Y = X * W0 - R0
-    eta = sp.Symbol("eta", positive=True)
+    X, W0, Y, eta = symbolic_problem(shape)
     l = undefined_K((n, k), "l")
     K = _quadratic(H)
     W, S = [W0], []
@@ -105,27 +102,25 @@ def _quadratic_pre(context):
 def _numeric(context) -> Evidence:
     pre = _quadratic_pre(context)
     H = pre.extra["H"]
-    worst, count, where = None, 0, {}
+    seen = Worst()
     for loss in ("square", "logcosh"):
         for run in run_instances(context, pre=pre, loss=loss, salt="I12"):
             ctx, xp = run.ctx, run.xp
             Hinv = ctx.inverse(ctx.matrix([[ctx.mpf(float(v)) for v in row] for row in H]))
             k, d = len(xp.W0), len(xp.W0[0])
+            ratios = []
             for W in run.W[1:]:
                 vec = [W[j][i] - xp.W0[j][i] for i in range(d) for j in range(k)]
                 z = [ctx.fdot([Hinv[a, b] for b in range(d * k)], vec) for a in range(d * k)]
                 Z = [[z[i * k + j] for i in range(d)] for j in range(k)]
-                ratio = fro_norm(ctx, xp.project_null_space(Z)) / fro_norm(ctx, Z)
-                if worst is None or ratio > worst:
-                    worst, where = ratio, run.label
-            count += 1
+                ratios.append(fro_norm(ctx, xp.project_null_space(Z)) / fro_norm(ctx, Z))
+            seen.see(max(ratios), run.label)
     with working_precision(context.dps) as ctx:
         tol = ctx.mpf(10) ** (TOL_DIGITS - context.dps)
-    if worst is None:
+    if seen.value is None:
         return Evidence("unknown", "no instance evaluated")
-    return numeric_evidence(worst, tol, f"||P_perp H^-1(W_t - W_0)|| / ||H^-1(W_t - W_0)|| along {STEPS}-step runs "
-                            f"of quadratic K (H {H.shape[0]} x {H.shape[1]}; square, logcosh)", count,
-                            counterexample=where if worst > tol else None)
+    return seen.evidence(tol, f"||P_perp H^-1(W_t - W_0)|| / ||H^-1(W_t - W_0)|| along {STEPS}-step runs "
+                         f"of quadratic K (H {H.shape[0]} x {H.shape[1]}; square, logcosh)")
 
 
 RESULT = Result(

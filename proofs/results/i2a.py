@@ -1,4 +1,4 @@
-"""I2a, the Bregman divergence in mixed primal-dual form (SPEC 4.2, DERIVATIONS 4.2).
+"""I2a, the Bregman divergence in mixed primal-dual form (docs/theory.md §4.2, docs/derivations.md §4.2).
 
     D_K(G, G') = K*(U') - K*(U) - <G, U' - U>,   U = grad K(G),  U' = grad K(G')
 
@@ -127,7 +127,7 @@ class ProfileConjugate:
 
 
 class StructuredConjugate:
-    """K* of a structured K (SPEC 2): ``value(ctx, cols)`` and ``grad(ctx, cols)`` (or ``None``)."""
+    """K* of a structured K (docs/theory.md §2): ``value(ctx, cols)`` and ``grad(ctx, cols)`` (or ``None``)."""
 
     def __init__(self, sym):
         self.sym = sym
@@ -209,6 +209,10 @@ class StructuredConjugate:
         q = [self.pos.deriv(ctx, s) / s if s > 0 else ctx.zero for s in sig]
         C = [[ctx.fsum(V[a, i] * q[i] * V[b, i] for i in range(k)) for b in range(k)] for a in range(k)]
         return [[ctx.fsum(cols[a][i] * C[a][b] for a in range(k)) for i in range(d)] for b in range(k)]
+
+
+#: the numeric steps' answer when the context's K has no structure-wise conjugate (a general K)
+NO_CONJUGATE = Evidence("unknown", "the context's K has no profile or quadratic form: K* not available")
 
 
 def conjugate_of(context):
@@ -307,6 +311,18 @@ def norms_info(ctx, G, H) -> dict:
 # the steps of I2a
 
 
+def fenchel_young(expr, K, Kstar, points):
+    """I1 substituted into the top-level terms of ``expr``: each ``c K(P)`` (``P`` in ``points``,
+    ``c = +-1``) becomes ``c (<P, grad K(P)> - K*(grad K(P)))``; derivatives of K inside other
+    terms stay derivatives of K."""
+    fy = {}
+    for P in points:
+        U = grad(K, P)
+        fy[K(P)] = inner(P, U) - Kstar(*U)
+        fy[-K(P)] = -(inner(P, U) - Kstar(*U))
+    return sp.Add(*[fy.get(t, t) for t in sp.Add.make_args(expr)])
+
+
 def generic_sides(shape=(2, 2)):
     """Both sides of I2a after the Fenchel-Young substitution, for undefined K and K*."""
     K = undefined_K(shape)
@@ -315,8 +331,7 @@ def generic_sides(shape=(2, 2)):
     U, U2 = grad(K, G), grad(K, H)
     # D_K(G, G') = K(G) - K(G') - <U', G - G'>: replace its two top-level values K(G), K(G') by
     # I1 at G and G' (the derivatives of K inside U, U' stay derivatives of K)
-    fy = {K(G): inner(G, U) - Kstar(*U), -K(H): -(inner(H, U2) - Kstar(*U2))}
-    lhs = sp.Add(*[fy.get(t, t) for t in sp.Add.make_args(bregman(K, G, H))])
+    lhs = fenchel_young(bregman(K, G, H), K, Kstar, (G, H))
     rhs = Kstar(*U2) - Kstar(*U) - inner(G, U2 - U)
     return lhs, rhs
 
@@ -332,7 +347,7 @@ def numeric_check(context, conj=None) -> Evidence:
     pre = context.preconditioner
     conj = conj if conj is not None else conjugate_of(context)
     if conj is None:
-        return Evidence("unknown", "the context's K has no profile or quadratic form: K* not available")
+        return NO_CONJUGATE
     from numeric.matrices import inner as minner
 
     def sides(ctx, G, H):

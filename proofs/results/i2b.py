@@ -1,4 +1,4 @@
-"""I2b, the Bregman divergence of K equals that of K* with the arguments swapped (SPEC 4.2).
+"""I2b, the Bregman divergence of K equals that of K* with the arguments swapped (docs/theory.md §4.2).
 
     D_K(G, G') = D_{K*}(U', U),   U = grad K(G),  U' = grad K(G')
 
@@ -31,7 +31,7 @@ from symbolic.identities import prove_identity
 from symbolic.structures import ProfileK, QuadraticK, pieces
 
 from ..core import Evidence, Result, Step, from_fact
-from .i2a import conjugate_of, norms_info, numeric_identity
+from .i2a import NO_CONJUGATE, conjugate_of, norms_info, numeric_identity
 from .s1 import profile_facts, quadratic_facts
 
 
@@ -97,7 +97,7 @@ def numeric_check(context, conj=None) -> Evidence:
     pre = context.preconditioner
     conj = conj if conj is not None else conjugate_of(context)
     if conj is None:
-        return Evidence("unknown", "the context's K has no profile or quadratic form: K* not available")
+        return NO_CONJUGATE
     if not conj.has_grad:
         return Evidence("unknown", f"no closed-form conjugate ({conj.text}): grad K* not available")
     from numeric.matrices import inner as minner

@@ -1,4 +1,4 @@
-"""I3, the three-point identity of Bregman divergences (SPEC 4.2).
+"""I3, the three-point identity of Bregman divergences (docs/theory.md §4.2).
 
     D_K(A, B) + D_K(B, C) - D_K(A, C) = <grad K(C) - grad K(B), A - B>
 

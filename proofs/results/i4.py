@@ -1,4 +1,4 @@
-"""I4, the symmetrized Bregman divergence (SPEC 4.2).
+"""I4, the symmetrized Bregman divergence (docs/theory.md §4.2).
 
     D_K(G, G') + D_K(G', G) = <grad K(G) - grad K(G'), G - G'>
 

@@ -1,4 +1,4 @@
-"""I5, the primal descent identity of DSPGD (SPEC 4.2, DERIVATIONS 4.2).
+"""I5, the primal descent identity of DSPGD (docs/theory.md §4.2, docs/derivations.md §4.2).
 
     L(W_{t+1}) = L(W_t) - eta (K(G_t) + K*(U_t)) + D_l(R_{t+1}, R_t),
 

@@ -1,4 +1,4 @@
-"""I6, the gradient-space (dual) descent identity of DSPGD (SPEC 4.2, DERIVATIONS 4.2).
+"""I6, the gradient-space (dual) descent identity of DSPGD (docs/theory.md §4.2, docs/derivations.md §4.2).
 
     K(G_{t+1}) = K(G_t) - (1/eta) <R_{t+1} - R_t, grad l(R_{t+1}) - grad l(R_t)> + D_K(G_{t+1}, G_t),
 
@@ -56,14 +56,20 @@ class SymbolicRun:
         return out
 
 
-def symbolic_run(shape=(1, 2, 2), steps: int = 1) -> SymbolicRun:
-    """Record ``steps`` symbolic DSPGD steps from ``W_0`` with ``Y = X W_0 - R_0`` (module docstring)."""
+def symbolic_problem(shape=(1, 2, 2)):
+    """``(X, W0, Y, eta)``: symbol matrices ``X`` (n x d), ``W_0`` (d x k), ``Y = X W_0 - R_0`` with
+    ``R_0`` (n x k) the symbol matrix ``r`` (so the first residual is ``R_0`` itself), ``eta > 0``."""
     n, d, k = shape
     X = symbol_matrix("x", (n, d))
     W0 = symbol_matrix("w", (d, k))
     R0 = symbol_matrix("r", (n, k))
-    Y = X * W0 - R0
-    eta = sp.Symbol("eta", positive=True)
+    return X, W0, X * W0 - R0, sp.Symbol("eta", positive=True)
+
+
+def symbolic_run(shape=(1, 2, 2), steps: int = 1) -> SymbolicRun:
+    """Record ``steps`` symbolic DSPGD steps from ``W_0`` with ``Y = X W_0 - R_0`` (module docstring)."""
+    n, d, k = shape
+    X, W0, Y, eta = symbolic_problem(shape)
     K = undefined_K((d, k), "K")
     l = undefined_K((n, k), "l")
     W, R = [W0], [sp.expand(X * W0 - Y)]

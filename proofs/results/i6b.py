@@ -1,4 +1,4 @@
-"""I6b, the symmetrized loss divergence (SPEC 4.2).
+"""I6b, the symmetrized loss divergence (docs/theory.md §4.2).
 
     <R' - R, grad l(R') - grad l(R)> = D_l(R', R) + D_l(R, R')
 

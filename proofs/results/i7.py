@@ -1,4 +1,4 @@
-"""I7, the residual recursion of DSPGD (SPEC 1, 4.2; DERIVATIONS 2.1).
+"""I7, the residual recursion of DSPGD (docs/theory.md §1, §4.2; docs/derivations.md §2.1).
 
     R_{t+1} = R_t - eta X grad K(X^T grad l(R_t))  ( = R_t - eta grad Phi(grad l(R_t)),  Phi = K o X^T ),
 

@@ -1,4 +1,4 @@
-"""I8, the residual-space reduction Phi = K o X^T (SPEC 1 and 4.2).
+"""I8, the residual-space reduction Phi = K o X^T (docs/theory.md §1 and §4.2).
 
     grad (K o X^T)(A) = X grad K(X^T A),      D_{K o X^T}(A, B) = D_K(X^T A, X^T B)
 

@@ -1,4 +1,4 @@
-"""I9, divergences to and from the minimizer G = 0 (SPEC 4.2, DERIVATIONS B1).
+"""I9, divergences to and from the minimizer G = 0 (docs/theory.md §4.2, docs/derivations.md §4.1 (B1)).
 
     D_K(G, 0) = K(G),        D_K(0, G) = K*(grad K(G))
 
@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symbolic.bregman import bregman, grad, inner, symbol_matrix, undefined_K, zero_normalization
+from symbolic.bregman import bregman, grad, symbol_matrix, undefined_K, zero_normalization
 from symbolic.identities import prove_identity
 
 from ..core import Evidence, Result, Step, from_fact
-from .i2a import conjugate_of, norms_info, numeric_identity
+from .i2a import NO_CONJUGATE, conjugate_of, fenchel_young, norms_info, numeric_identity
 from .i4 import check_registered
 
 
@@ -36,8 +36,7 @@ def generic_second_half(shape=(2, 2)):
     G = symbol_matrix("g", shape)
     U = grad(K, G)
     D = bregman(K, sp.zeros(*shape), G).subs(zero_normalization(K, shape))  # -K(G) + <U, G>
-    fy = {-K(G): -(inner(G, U) - Kstar(*U))}  # I1: K(G) = <G, U> - K*(U), the value term only
-    lhs = sp.Add(*[fy.get(t, t) for t in sp.Add.make_args(sp.expand(D))])
+    lhs = fenchel_young(sp.expand(D), K, Kstar, (G,))  # I1: K(G) = <G, U> - K*(U), the value term only
     return lhs, Kstar(*U)
 
 
@@ -52,7 +51,7 @@ def numeric_check(context, conj=None) -> Evidence:
     pre = context.preconditioner
     conj = conj if conj is not None else conjugate_of(context)
     if conj is None:
-        return Evidence("unknown", "the context's K has no profile or quadratic form: K* not available")
+        return NO_CONJUGATE
     from numeric.matrices import inner as minner
     from numeric.precision import working_precision
     with working_precision(context.dps) as ctx:

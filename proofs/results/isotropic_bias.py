@@ -1,4 +1,4 @@
-"""Implicit bias of isotropic K (SPEC 3.2, Claim B; DERIVATIONS 6.1-6.2).
+"""Implicit bias of isotropic K (docs/theory.md §3.2, Claim B; docs/derivations.md §6.1-§6.2).
 
     K(G) = h(||G||)  (h convex, nondecreasing, C^1)  and  W_t -> W_inf with X W_inf = Y
     =>  W_inf = W_GD = W_0 + X^+ (Y - X W_0),  for every learning rate eta and every loss l.
@@ -97,7 +97,7 @@ def bias_evidence(runs, context, what: str, seeds_salt: int = 21, problems: int 
     tolerance), ``d > 2 e`` a certified difference (``failed``, with the instance); in between, or
     a run that did not converge, ``unknown``.
     """
-    from numeric.catalog import make_preconditioner
+    from numeric.preconditioners.catalog import make_preconditioner
     from numeric.losses import make_loss
     from verify.check import check
 

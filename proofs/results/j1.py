@@ -1,4 +1,4 @@
-"""J1, two-sided quadratic bounds on the Bregman divergence of K (SPEC 4.3, DERIVATIONS 4.3).
+"""J1, two-sided quadratic bounds on the Bregman divergence of K (docs/theory.md §4.3, docs/derivations.md §4.3).
 
     (mu/2) ||G - G'||^2  <=  D_K(G, G')  <=  (L/2) ||G - G'||^2,
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 
-from numeric.dspgd import natural_norm
+from numeric.backends.mpmath_loop import natural_norm
 from numeric.matrices import fro_norm, inner
 from numeric.precision import working_precision
 

@@ -1,4 +1,4 @@
-"""J2, co-coercivity of grad K at the origin (SPEC 4.3, DERIVATIONS 4.3).
+"""J2, co-coercivity of grad K at the origin (docs/theory.md §4.3, docs/derivations.md §4.3).
 
     ||grad K(G)||^2 <= L <grad K(G), G>
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 
-from numeric.dspgd import natural_norm
+from numeric.backends.mpmath_loop import natural_norm
 from numeric.matrices import inner
 from numeric.precision import working_precision
 

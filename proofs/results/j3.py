@@ -1,4 +1,4 @@
-"""J3, the angle bound between grad K(G) and G (SPEC 4.3, DERIVATIONS 4.3).
+"""J3, the angle bound between grad K(G) and G (docs/theory.md §4.3, docs/derivations.md §4.3).
 
     <grad K(G), G>  >=  (2 sqrt(L mu) / (L + mu)) ||grad K(G)|| ||G||,
 
@@ -27,7 +27,7 @@ import random
 
 import sympy as sp
 
-from numeric.dspgd import natural_norm
+from numeric.backends.mpmath_loop import natural_norm
 from numeric.matrices import inner
 from numeric.precision import working_precision
 from symbolic.identities import prove_identity

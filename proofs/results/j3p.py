@@ -1,4 +1,4 @@
-"""J3', the angle bound for entrywise K, free of eps (SPEC 4.3, DERIVATIONS 4.3).
+"""J3', the angle bound for entrywise K, free of eps (docs/theory.md §4.3, docs/derivations.md §4.3).
 
     K(G) = sum_ij k(g_ij), k even and convex  =>  <grad K(G), G> >= ||grad K(G)|| ||G|| / sqrt(dk).
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 
-from numeric.catalog import make_preconditioner
+from numeric.preconditioners.catalog import make_preconditioner
 from numeric.matrices import inner
 from numeric.precision import working_precision
 from symbolic.structures import ProfileK

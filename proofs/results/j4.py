@@ -1,4 +1,4 @@
-"""J4, the descent inequality for the loss (SPEC 4.3, DERIVATIONS 4.3, Theorems A and B).
+"""J4, the descent inequality for the loss (docs/theory.md §4.3, docs/derivations.md §4.3, Theorems A and B).
 
     L(W_{t+1}) <= L(W_t) - eta (1 - eta beta L sigma_max^2 / 2) <G_t, grad K(G_t)>
 
@@ -19,7 +19,7 @@ inequality holds).
 """
 from __future__ import annotations
 
-from ..core import Evidence, Result, Step, numeric_evidence
+from ..core import Evidence, Result, Step, Worst
 from .i10 import STEPS, TOL_DIGITS, Run, run_instances
 
 LOSSES = ("square", "logcosh")
@@ -42,8 +42,7 @@ def descent_margin(run: Run):
 
 def check(context, losses=LOSSES, frac=None, pre=None) -> Evidence:
     """J4 along runs (``frac`` fixes eta's fraction of ``2/(beta L sigma_max^2)``; default random)."""
-    worst, count, where, skipped = None, 0, {}, 0
-    tol = None
+    seen, skipped, tol = Worst(), 0, None
     name = (pre or context.preconditioner).name
     for loss in losses:
         for run in run_instances(context, pre=pre, loss=loss, frac=frac, salt="J4"):
@@ -51,15 +50,11 @@ def check(context, losses=LOSSES, frac=None, pre=None) -> Evidence:
                 skipped += 1
                 continue
             tol = run.ctx.mpf(10) ** (TOL_DIGITS - run.ctx.dps)
-            m = descent_margin(run)
-            count += 1
-            if worst is None or m > worst:
-                worst, where = m, run.label
-    if worst is None:
+            seen.see(descent_margin(run), run.label)
+    if seen.value is None:
         return Evidence("unknown", f"no certified instance ({skipped} runs left the ball of the local L)")
-    return numeric_evidence(worst, tol, f"L(W+) - L(W) + eta(1 - eta beta L sigma^2/2)<G, U> (relative) along "
-                            f"{STEPS}-step runs of {name} ({', '.join(losses)})", count,
-                            counterexample=where if worst > tol else None)
+    return seen.evidence(tol, f"L(W+) - L(W) + eta(1 - eta beta L sigma^2/2)<G, U> (relative) along "
+                         f"{STEPS}-step runs of {name} ({', '.join(losses)})")
 
 
 RESULT = Result(

@@ -1,4 +1,4 @@
-"""J5, the descent inequality for K(grad L) (SPEC 4.3, DERIVATIONS 4.3, Theorems A and B).
+"""J5, the descent inequality for K(grad L) (docs/theory.md §4.3, docs/derivations.md §4.3, Theorems A and B).
 
     K(G_{t+1}) <= K(G_t) - (1/(eta beta) - L sigma_max^2 / 2) ||grad l(R_{t+1}) - grad l(R_t)||^2,
 
@@ -23,7 +23,7 @@ n in {1, 2}, d = 3, k = 2, random W_0, square and log-cosh losses, beta = 1,
 """
 from __future__ import annotations
 
-from ..core import Evidence, Result, Step, numeric_evidence
+from ..core import Evidence, Result, Step, Worst
 from .i10 import STEPS, TOL_DIGITS, Run, run_instances
 
 LOSSES = ("square", "logcosh")
@@ -50,8 +50,7 @@ def margins(run: Run):
 def check(context, part: str = "inequality", losses=LOSSES, frac=None, pre=None, count=None) -> Evidence:
     """J5 along runs: ``part`` is ``"inequality"`` or ``"monotone"``; ``frac`` fixes eta's fraction
     of ``2/(beta L sigma_max^2)`` (default: random in (0.05, 0.95))."""
-    worst, n, where, skipped = None, 0, {}, 0
-    tol = None
+    seen, skipped, tol = Worst(), 0, None
     name = (pre or context.preconditioner).name
     for loss in losses:
         for run in run_instances(context, pre=pre, loss=loss, frac=frac, count=count, salt="J5"):
@@ -60,16 +59,12 @@ def check(context, part: str = "inequality", losses=LOSSES, frac=None, pre=None,
                 continue
             tol = run.ctx.mpf(10) ** (TOL_DIGITS - run.ctx.dps)
             ineq, mono = margins(run)
-            m = ineq if part == "inequality" else mono
-            n += 1
-            if worst is None or m > worst:
-                worst, where = m, run.label
-    if worst is None:
+            seen.see(ineq if part == "inequality" else mono, run.label)
+    if seen.value is None:
         return Evidence("unknown", f"no certified instance ({skipped} runs left the ball of the local L)")
     what = ("K(G+) - K(G) + (1/(eta beta) - L sigma^2/2)||grad l(R+) - grad l(R)||^2" if part == "inequality"
             else "K(G_{t+1}) - K(G_t)")
-    return numeric_evidence(worst, tol, f"{what} (relative) along {STEPS}-step runs of {name} ({', '.join(losses)})",
-                            n, counterexample=where if worst > tol else None)
+    return seen.evidence(tol, f"{what} (relative) along {STEPS}-step runs of {name} ({', '.join(losses)})")
 
 
 RESULT = Result(

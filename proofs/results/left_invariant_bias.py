@@ -1,4 +1,4 @@
-"""Implicit bias of left-orthogonally invariant K (SPEC 3.2, DERIVATIONS 6.2; our theorem).
+"""Implicit bias of left-orthogonally invariant K (docs/theory.md §3.2, docs/derivations.md §6.2; our theorem).
 
     K(QG) = K(G) for every orthogonal Q  (equivalently K(G) = F(G^T G))
     =>  col(grad K(G)) is contained in col(G)
@@ -10,7 +10,7 @@ Q = 2 P_G - I, an orthogonal symmetric matrix with QG = G.  Differentiating K(QZ
 Z = G gives Q^T grad K(QG) = Q grad K(G) = grad K(G), i.e. (I - P_G) grad K(G) = 0.  Since
 G_t = X^T grad l(R_t) has its columns in range(X^T), so does grad K(G_t): every increment lies in
 range(X^T), hence W_t - W_0 = X^+ X (W_t - W_0) = X^+(R_t - R_0), and the limit is the unique
-interpolator in W_0 + range(X^T), W_GD (DERIVATIONS 6.1).  The class contains the isotropic K,
+interpolator in W_0 + range(X^T), W_GD (docs/derivations.md §6.1).  The class contains the isotropic K,
 spectral K (muon), column-wise normalization and right preconditioning tr(G M G^T)/2
 (H = I_d kron M in row-major vec); it excludes entrywise K and left preconditioning.
 
@@ -97,7 +97,7 @@ def _differentiation(context) -> Evidence:
 
 
 def right_quadratic(name, params, problem):
-    from numeric.catalog import make_preconditioner
+    from numeric.preconditioners.catalog import make_preconditioner
     H = np.kron(np.eye(problem.d), M_RIGHT)
     return make_preconditioner("quadratic", {}, shape=(problem.d, problem.k), H=H)
 

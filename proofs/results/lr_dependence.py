@@ -1,4 +1,4 @@
-"""Claim D: learning-rate dependence of the limit, with an O(eta) error (SPEC 3.3, DERIVATIONS 6.4).
+"""Claim D: learning-rate dependence of the limit, with an O(eta) error (docs/theory.md §3.3, docs/derivations.md §6.4).
 
     K outside the left-invariant class:
         W_inf(eta) - W_0 = X^+(-R_0) + b_inf(eta),   b_inf(eta) = -eta sum_t P_perp grad K(G_t),
@@ -36,7 +36,7 @@ SLOPE_EPS = Fraction(1, 20)
 
 
 def _claim(context) -> Evidence:
-    from numeric.catalog import make_preconditioner
+    from numeric.preconditioners.catalog import make_preconditioner
     from verify.check import check
     from numeric.problem import random_problem
     p = random_problem(2, 4, 1, seed=int(np.random.default_rng([context.seed, 0xD0]).integers(2**31)), w0="random")
@@ -62,7 +62,7 @@ def _claim(context) -> Evidence:
 
 def slope_data(context, fracs=SLOPE_FRACS, eps=SLOPE_EPS, d: int = 3, dps: int | None = None) -> dict:
     """Distances ||W_inf(eta) - W_flow||/||W_GD - W0|| with their error bounds, and the fitted slope."""
-    from numeric.catalog import make_preconditioner
+    from numeric.preconditioners.catalog import make_preconditioner
     from numeric.exact_problem import ExactProblem
     from numeric.matrices import fro_norm, sub
     from numeric.params import to_mpf

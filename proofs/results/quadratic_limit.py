@@ -1,4 +1,4 @@
-"""The limit of DSPGD for a quadratic K (SPEC 3.3, DERIVATIONS 6.3; identity I12).
+"""The limit of DSPGD for a quadratic K (docs/theory.md §3.3, docs/derivations.md §6.3; identity I12).
 
     K(G) = vec(G)^T H vec(G)/2, H SPD ((dk) x (dk), row-major vec), W_t -> W_inf, X W_inf = Y
     =>  W_inf = argmin { ||W - W_0||_{H^-1}^2 = vec(W - W_0)^T H^-1 vec(W - W_0) : X W = Y }
@@ -134,7 +134,7 @@ def _sufficiency(context) -> Evidence:
 
 def cross_check(context, problems: int = 2, kappas=(Fraction(4), Fraction(25)), dps: int = 30) -> Evidence:
     """DSPGD limits = closed_form_hinv to within the error bound (verification core, limit=minnorm:hinv)."""
-    from numeric.catalog import make_preconditioner
+    from numeric.preconditioners.catalog import make_preconditioner
     from verify.check import UserClaim, check
 
     claim = UserClaim("limit=minnorm:hinv", "limit", "hinv")

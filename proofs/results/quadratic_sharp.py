@@ -1,4 +1,4 @@
-"""The sharp constant for quadratic K (SPEC 3.3, DERIVATIONS 7 C1).
+"""The sharp constant for quadratic K (docs/theory.md §3.3, docs/derivations.md §7 C1).
 
     K quadratic with H SPD, kappa = lambda_max(H)/lambda_min(H):
         c = ||W_inf - W_0|| / ||W_GD - W_0|| <= (kappa + 1)/(2 sqrt(kappa)),
@@ -136,7 +136,7 @@ def attained(context, kappas=(4, 100), constant=None, digits: int = 40) -> Evide
     ``constant(kappa, ctx)`` defaults to the sharp (kappa + 1)/(2 sqrt kappa); a constant the run
     exceeds by more than its error bound is refuted (``failed``, with the instance).
     """
-    from numeric.catalog import make_preconditioner
+    from numeric.preconditioners.catalog import make_preconditioner
     from numeric.exact_problem import ExactProblem
     from numeric.matrices import fro_norm, sub
     from numeric.precision import working_precision

@@ -1,4 +1,4 @@
-"""S1, the one-variable Fenchel-Young equality and inverse relation (SPEC 4.2).
+"""S1, the one-variable Fenchel-Young equality and inverse relation (docs/theory.md §4.2).
 
 For a convex profile h on [0, oo) with conjugate h*:
 

@@ -1,4 +1,4 @@
-"""S2, gradient and Hessian of an isotropic K(G) = h(||G||) (SPEC 2 and 4.2, DERIVATIONS 3).
+"""S2, gradient and Hessian of an isotropic K(G) = h(||G||) (docs/theory.md §2 and §4.2, docs/derivations.md §3).
 
     grad h(||G||) = (h'(r)/r) G,
     Hess h(||G||) = (h'(r)/r) I + (h''(r) - h'(r)/r) u u^T,     r = ||G||_F > 0,  u = vec(G)/r,

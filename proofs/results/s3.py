@@ -1,4 +1,4 @@
-"""S3, K depending on G only through G^T G has gradient G M(G), M symmetric (SPEC 4.2, I11).
+"""S3, K depending on G only through G^T G has gradient G M(G), M symmetric (docs/theory.md §4.2, I11).
 
     K(G) = F(G^T G)   implies   grad K(G) = G M(G),   M(G) = 2 grad_S F(G^T G) = M(G)^T,
 

@@ -1,4 +1,4 @@
-"""C2: the constant c for any K with a single sample (SPEC 3.3, DERIVATIONS 7 C2).
+"""C2: the constant c for any K with a single sample (docs/theory.md §3.3, docs/derivations.md §7 C2).
 
     n = k = 1 (X = x^T), K C^2 with Hessian in [mu, L] on the ball ||G|| <= ||x|| |r_0|
     (r_0 = x^T w_0 - y), kappa = L/mu, 0 < eta <= 1/(L ||x||^2)
@@ -34,7 +34,7 @@ FRACS_C2 = (Fraction(1, 4), Fraction(49, 100))  # eta = 1/2 and 0.98 times 1/(L 
 
 def preconditioner_for_shape(context, d: int, k: int):
     """The context's K on d x k matrices (rebuilt for a shape-bound catalogue K), or None."""
-    from numeric.catalog import CATALOG, make_preconditioner
+    from numeric.preconditioners.catalog import CATALOG, make_preconditioner
 
     from .theorem_a import fixed_shape
     pre = context.preconditioner

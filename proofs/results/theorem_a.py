@@ -1,4 +1,4 @@
-"""Theorem A, convergence of DSPGD for the square loss (SPEC 3.1, DERIVATIONS 5).
+"""Theorem A, convergence of DSPGD for the square loss (docs/theory.md §3.1, docs/derivations.md §5).
 
     K convex, C^1, grad K(0) = 0, grad K L-Lipschitz, l(R) = ||R||^2/2,
     0 < eta < 2/(L sigma_max^2)
@@ -19,7 +19,7 @@ Steps:
    0 < a <= L, and K(g) = a g^2/2 with x scalar): the three slacks are exact multiples of
    (a - L) <= 0;
 2. numeric: the verification core's ``convergence`` claim (DSPGD at the context's digits, the
-   rerun at 10 more digits, the certified tail of SPEC 3.1) on ``context.examples`` random
+   rerun at 10 more digits, the certified tail of docs/theory.md §3.1) on ``context.examples`` random
    problems (n < d <= 8, condition number <= 4; for a K with only a locally Lipschitz gradient,
    Y and W_0 are scaled by a power of 2 to ||R_0|| <= 1/2, so the local L stays moderate) for
    the context's K at eta = 0.5 and 0.9 of 2/(L sigma_max^2);
@@ -188,7 +188,7 @@ def descent_margins(problem, pre, eta: Fraction, dps: int = MONOTONE_DPS, max_st
     with L the global constant of K (or its sup on the ball of the visited gradients).
     The loop stops when L(W_t) < 10^-stop_ratio_digits L(W_0).
     """
-    from numeric.dspgd import natural_norm
+    from numeric.backends.mpmath_loop import natural_norm
     from numeric.exact_problem import ExactProblem
     from numeric.matrices import fro_norm, inner, sub
     from numeric.params import to_mpf
@@ -306,7 +306,7 @@ def convergence_evidence(rows: list[dict], need_certified: bool, what: str) -> E
         return Evidence("unknown", f"{what}: {len(bad)} of {len(rows)} runs not verified ({why}; "
                         f"problem {r['problem']}, lr {r['lr']})")
     worst = max(float(r["error_bound"]) for r in rows)
-    tail = "certified (SPEC 3.1)" if need_certified else "estimated from the observed rate"
+    tail = "certified (docs/theory.md §3.1)" if need_certified else "estimated from the observed rate"
     iters = max(r["iterations"] for r in rows)
     return Evidence("verified", f"{what}: {len(rows)} runs ({len(rows) // max(1, len(FRACS))} problems x "
                     f"{len(FRACS)} learning rates) reached X W = Y, tail {tail}, rerun agrees; worst relative "

@@ -1,4 +1,4 @@
-"""Theorem B, convergence of DSPGD for a general loss (SPEC 3.1, DERIVATIONS 5).
+"""Theorem B, convergence of DSPGD for a general loss (docs/theory.md §3.1, docs/derivations.md §5).
 
     l convex, beta-smooth, unique minimizer 0, alpha-strongly convex on {l <= l(R_0)};
     K as in Theorem A (convex, C^1, grad K(0) = 0, grad K L-Lipschitz, Hessian >= mu > 0 near 0);
@@ -17,7 +17,7 @@ Steps: (1) symbolic: J4 and J5 on the 1-D quadratic model (l = b r^2/2, b <= bet
 K = a g^2/2, a <= L): the J4 slack is eta^2 a b^2 x^4 r^2 (a b - beta L)/2 <= 0; (2) numeric:
 the verification core's ``convergence`` claim for the log-cosh and the pseudo-Huber (delta = 1)
 losses on random problems for the context's K at eta = 0.5 and 0.9 of 2/(beta L sigma_max^2);
-the tail is estimated from the observed rate (SPEC 3.1's certificate is for the square loss),
+the tail is estimated from the observed rate (docs/theory.md §3.1's certificate is for the square loss),
 so the result is ``verified`` at best; (3) numeric: J4 and J5 slacks <= 0 along every run.
 """
 from __future__ import annotations

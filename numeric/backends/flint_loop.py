@@ -1,0 +1,362 @@
+"""The DSPGD loop of :mod:`numeric.backends.mpmath_loop` with python-flint ``arb``/``arb_mat`` arithmetic.
+
+Same semantics, stopping rules and recorded histories as :func:`numeric.backends.mpmath_loop.run_dspgd`
+(the mpmath reference): residual floor ``10^(guard - dps) * scale``, ``diverged`` /
+``stalled`` / ``max_iter`` / ``timeout`` / ``fixed``, residual and step histories as floats,
+drift checkpoints at ``t = 1, 2, 4, ...`` and at the end, the largest ``||G_t||`` in K's
+natural norm and in Frobenius norm, the row-space path length and the monotone-loss flag.
+
+What changes is where the time goes.  The products ``X W``, ``X^T S`` and the small
+products of the tracking (``A^T A``, ``(X X^T)^{-1} dR``) are ``arb_mat`` multiplications in
+C, at the binary precision of ``xp.ctx`` (``ctx.prec`` bits).  Every result is replaced by
+its ball's midpoint (``.mid()``), so this is plain floating-point arithmetic at that
+precision: balls never widen, and rounding is checked, as for the mpmath loop, by the rerun
+at P + 20 digits (:mod:`verify.runs`).
+
+grad K by structure:
+
+* isotropic (gd, ngd, clip): one Frobenius norm, one scalar times the matrix;
+* entrywise (adam, sign, clipv): one Python comprehension over the entries;
+* spectral (muon): the k x k eigenproblem of ``G^T G`` in mpmath (from the exact midpoints),
+  then ``G C`` with the k x k factor ``C`` as an ``arb_mat`` product;
+* quadratic: ``H vec(G)`` as an ``arb_mat`` product.
+
+Anything else (a user K from :mod:`numeric.preconditioners.from_symbolic`, an unknown loss)
+runs the mpmath loop.  Inputs enter exactly (``arb(mpf)`` is exact), and ``W``, ``R`` and
+the tracked numbers leave as exact mpf of ``xp.ctx`` (the midpoints are binary floats of at
+most ``ctx.prec`` bits), so everything downstream is unchanged.
+
+flint's precision is process-wide state (``flint.ctx.prec``); it is set only inside
+:func:`flint_precision`, which restores it.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from .mpmath_loop import DEFAULT_GUARD_DIGITS, DEFAULT_MAX_ITER, StopRules, Trajectory, run_dspgd
+from ..exact_problem import ExactProblem
+from ..params import to_mpf
+from ..preconditioners.base import Preconditioner
+
+try:  # python-flint is the optional extra ``fast``
+    import flint as _flint
+    from flint import arb as _arb
+    from flint import arb_mat as _arb_mat
+except ImportError:  # pragma: no cover - exercised only without the extra
+    _flint = None
+
+# catalogue name -> structure it must have for the fast path
+_STRUCTURES = {"gd": "isotropic", "ngd": "isotropic", "clip": "isotropic", "adam": "entrywise",
+               "sign": "entrywise", "clipv": "entrywise", "muon": "spectral", "quadratic": "quadratic"}
+_LOSSES = ("square", "logcosh", "huber")
+
+
+def available() -> bool:
+    """True when python-flint can be imported (``pip install python-flint``, or ``pip install '.[fast]'`` from a clone)."""
+    return _flint is not None
+
+
+_PREC_LOCK = threading.RLock()
+
+
+@contextmanager
+def flint_precision(bits: int) -> Iterator[None]:
+    """Run the block with ``flint.ctx.prec = bits``; the previous precision is restored.
+
+    ``flint.ctx`` is process-wide, so the block holds a lock: loops in threads (a threaded
+    Dask worker of ``dspgd-verify sweep``) run one after another instead of changing each
+    other's precision mid-run (a run and its P + 20 rerun at one precision would agree with
+    each other and hide the rounding)."""
+    with _PREC_LOCK:
+        old = _flint.ctx.prec
+        _flint.ctx.prec = int(bits)
+        try:
+            yield
+        finally:
+            _flint.ctx.prec = old
+
+
+def supported(xp: ExactProblem, pre: Preconditioner) -> bool:
+    """Whether :func:`run_dspgd_flint` has a fast path for ``pre`` and ``xp``'s loss."""
+    if not available() or "symbolic" in pre.extra or _STRUCTURES.get(pre.name) != pre.structure:
+        return False
+    if xp.problem.loss.name not in _LOSSES:
+        return False
+    if pre.name == "quadratic":
+        H = pre.extra.get("H")
+        p = xp.problem
+        return pre.grad_formula == "H vec(G)" and H is not None and H.shape == (p.d * p.k, p.d * p.k)
+    # a record that only borrows a catalogue name falls back: the formula must be the factory's
+    from ..preconditioners.catalog import CATALOG
+    try:
+        expected = CATALOG[pre.name](**dict(pre.params)).grad_formula
+    except TypeError:
+        return False
+    return expected == pre.grad_formula
+
+
+# ----------------------------------------------------------------------------- conversions
+def _mat(rows: int, ncols: int, cols) -> "_arb_mat":
+    """Columns of mpf (column-major) -> an exact ``arb_mat``."""
+    return _arb_mat(rows, ncols, [_arb(cols[j][i]) for i in range(rows) for j in range(ncols)])
+
+
+def _mat_rows(rows) -> "_arb_mat":
+    """A list of rows of mpf -> an exact ``arb_mat``."""
+    return _arb_mat([[_arb(x) for x in r] for r in rows])
+
+
+def _cols(ctx, m) -> list:
+    """An ``arb_mat`` of exact midpoints -> columns of mpf of ``ctx`` (exact)."""
+    mk = ctx.make_mpf
+    e = m.entries()
+    r, c = m.nrows(), m.ncols()
+    return [[mk(e[i * c + j]._mpf_) for i in range(r)] for j in range(c)]
+
+
+def _mpf(ctx, x):
+    return ctx.make_mpf(x.mid()._mpf_)
+
+
+def _sq(a):
+    """``||A||_F^2`` (a point) as ``trace(A^T A)``: one C product of size k x k."""
+    return (a.transpose() * a).trace().mid()
+
+
+def _max_abs(entries):
+    """``max_ij |A_ij|`` of exact entries: two passes of comparisons, no new numbers."""
+    hi, lo = max(entries), min(entries)
+    return hi if hi >= -lo else -lo
+
+
+def _sqrt0(v):
+    """``sqrt(max(0, v))`` as a point; NaN stays NaN (so divergence is seen)."""
+    if v > 0:
+        return v.sqrt().mid()
+    return _arb(0) if v.is_finite() else v
+
+
+# ----------------------------------------------------------------------------- grad K
+def _kernel(xp: ExactProblem, pre: Preconditioner) -> tuple[Callable, bool]:
+    """``(f, needs_fro)`` with ``f(G, gf, nat) -> (U, ||G||_natural or None, ||U||_F or None)``.
+
+    ``gf`` is ``||G||_F`` when the loop needs it or ``needs_fro``, else None; the natural norm
+    is wanted when ``nat``.  ``||U||_F`` is returned
+    when it costs one multiplication (isotropic K: ``U = s G``), else the loop computes it.
+    """
+    ctx = xp.ctx
+    d, k = xp.problem.d, xp.problem.k
+    name = pre.name
+    par = pre.params
+    A = _arb_mat
+
+    if name == "gd":
+        return (lambda G, gf, track: (G, gf, gf)), True
+    if name == "ngd":
+        e = _arb(to_mpf(ctx, par["eps"]))
+
+        def ngd(G, gf, track):
+            s = (1 / (gf + e)).mid()
+            return (G * s).mid(), gf, s * gf
+        return ngd, True
+    if name == "clip":
+        c = _arb(to_mpf(ctx, par["c"]))
+
+        def clip(G, gf, track):
+            if gf <= c:
+                return G, gf, gf
+            return (G * (c / gf).mid()).mid(), gf, c
+        return clip, True
+    if name == "adam":
+        e = _arb(to_mpf(ctx, par["eps"]))
+
+        def adam(G, gf, nat):
+            g = G.entries()
+            U = A(d, k, [x / (abs(x) + e) for x in g])  # balls: W = mid(W - eta U) drops the radius
+            return U, (_max_abs(g) if nat else None), None
+        return adam, False
+    if name == "sign":
+        inv = _arb(1 / to_mpf(ctx, par["eps"]))
+
+        def sign(G, gf, nat):
+            g = G.entries()
+            U = A(d, k, [(x * inv).tanh() for x in g]).mid()
+            return U, (_max_abs(g) if nat else None), None
+        return sign, False
+    if name == "clipv":
+        c = _arb(to_mpf(ctx, par["c"]))
+        mc = -c
+
+        def clipv(G, gf, nat):
+            g = G.entries()
+            U = A(d, k, [x if mc <= x <= c else (c if x > 0 else mc) for x in g])
+            return U, (_max_abs(g) if nat else None), None
+        return clipv, False
+    if name == "muon":
+        ee = to_mpf(ctx, par["eps"])
+        e = _arb(ee)
+        if k == 1:  # the spectral and the Frobenius norm coincide: ngd
+            def muon1(G, gf, track):
+                s = (1 / (gf + e)).mid()
+                return (G * s).mid(), gf, s * gf
+            return muon1, True
+        mk = ctx.make_mpf
+
+        def muon(G, gf, nat):
+            gg = (G.transpose() * G).mid().entries()
+            lam, q = ctx.eigsy(ctx.matrix([[mk(gg[a * k + b]._mpf_) for b in range(k)] for a in range(k)]))
+            sig = [ctx.sqrt(max(ctx.zero, lam[i])) for i in range(k)]
+            w = [1 / (s + ee) for s in sig]
+            C = A([[_arb(ctx.fsum(q[a, i] * w[i] * q[b, i] for i in range(k))) for b in range(k)]
+                   for a in range(k)])
+            return (G * C).mid(), (_arb(max(sig)) if nat else None), None
+        return muon, False
+    if name == "quadratic":
+        H = A([[_arb(float(v)) for v in row] for row in pre.extra["H"]])
+        m = d * k
+
+        def quadratic(G, gf, track):  # row-major vec(G) is the entries() order
+            return A(d, k, (H * A(m, 1, G.entries())).mid().entries()), gf, None
+        return quadratic, False
+    raise ValueError(f"no flint kernel for {name!r}")  # guarded by supported()
+
+
+# ----------------------------------------------------------------------------- losses
+def _loss(xp: ExactProblem) -> tuple[Callable, Callable]:
+    """``(gradient(R) -> S, total(R, rr) -> l(R))`` with ``rr = ||R||_F^2``; formulas of numeric.losses."""
+    loss = xp.problem.loss
+    n, k = xp.problem.n, xp.problem.k
+    A = _arb_mat
+    zero = _arb(0)
+    if loss.name == "square":
+        return (lambda R: R), (lambda R, rr: (rr / 2).mid())
+    if loss.name == "logcosh":
+        return (lambda R: A(n, k, [r.tanh() for r in R.entries()]).mid(),
+                lambda R, rr: sum((r.cosh().log() for r in R.entries()), zero).mid())
+    delta = loss.params["delta"]
+    dd = _arb(xp.ctx.mpf(delta.numerator) / delta.denominator)
+    return (lambda R: A(n, k, [r / (1 + (r / dd) ** 2).sqrt() for r in R.entries()]).mid(),
+            lambda R, rr: sum((dd * dd * ((1 + (r / dd) ** 2).sqrt() - 1) for r in R.entries()), zero).mid())
+
+
+# ----------------------------------------------------------------------------- the loop
+def run_dspgd_flint(xp: ExactProblem, pre: Preconditioner, eta, max_iter: int = DEFAULT_MAX_ITER,
+                    guard_digits: int = DEFAULT_GUARD_DIGITS, iterations: int | None = None,
+                    timeout: float | None = None, track_path: bool = True) -> Trajectory:
+    """:func:`numeric.backends.mpmath_loop.run_dspgd` in flint arithmetic (mpmath when there is no fast path)."""
+    if not supported(xp, pre):
+        return run_dspgd(xp, pre, eta, max_iter=max_iter, guard_digits=guard_digits,
+                         iterations=iterations, timeout=timeout, track_path=track_path)
+    with flint_precision(xp.ctx.prec):
+        return _run(xp, pre, eta, max_iter, guard_digits, iterations, timeout, track_path)
+
+
+def _run(xp, pre, eta, max_iter, guard_digits, iterations, timeout, track_path) -> Trajectory:
+    ctx = xp.ctx
+    p = xp.problem
+    n, d, k = p.n, p.d, p.k
+    eta_m = ctx.mpf(eta)
+    eta_a = _arb(eta_m)
+    X = _mat_rows(xp.X_rows)
+    XT = X.transpose()
+    Y = _mat(n, k, xp.Y)
+    W0 = _mat(d, k, xp.W0)
+    Ginv = _mat_rows(xp.gram_inv)
+    W = W0
+    kernel, needs_fro = _kernel(xp, pre)
+    grad_loss, total_loss = _loss(xp)
+    # the constants of the mpmath loop (scale, floor, blow-up, loss slack), in flint
+    R = (X * W - Y).mid()
+    rr = _sq(R)
+    r0 = _sqrt0(rr)
+    scale = max(_arb(1), r0, _sqrt0(_sq(Y)))
+    tiny = _arb(ctx.mpf(10) ** (guard_digits - ctx.dps))
+    floor = (tiny * scale).mid()
+    floor2 = (floor * floor).mid()
+    blowup = (scale * _arb(ctx.mpf(10) ** 30)).mid()
+    mono_factor = (1 + tiny).mid()
+    prev_loss = total_loss(R, rr)
+    fro_ok = pre.natural_norm == "fro"
+    zero = _arb(0)
+    # ||G||_nat <= ||G||_F = ||X^T S||_F <= sigma_max ||S||_F <= sigma_max ||R||_F (|l'(r)| <= |r| for
+    # the three losses): once that bound is below the running maximum, G_t cannot set a new one and
+    # its norms are not computed.  sigma_max is inflated by 2^-30 against its rounding, and the
+    # comparison of the (unrounded) ball is rigorous, so the maxima are exactly those of the mpmath loop.
+    sig_up = _arb(xp.sigma_max * (1 + ctx.mpf(2) ** -30))
+
+    def drift_now():
+        B = (W - W0).mid()
+        N = (B - XT * (Ginv * (X * B)).mid()).mid()
+        return float(_sqrt0(_sq(N)))
+
+    res_hist = [float(r0)]
+    step_hist: list = []
+    drift = [(0, 0.0)]
+    next_checkpoint = 1
+    max_nat = zero
+    max_fro = zero
+    path = zero
+    monotone = True
+    start = time.perf_counter()
+    reason = "max_iter"
+    budget = iterations if iterations is not None else max_iter
+    t = 0
+    rnorm = r0
+    fixed = iterations is not None
+    rules = StopRules(blowup, r0, fixed, timeout, start)
+    while t < budget:
+        if not fixed and rnorm <= floor:
+            reason = "floor"
+            break
+        G = (XT * grad_loss(R)).mid()
+        if track_path:
+            bound = sig_up * rnorm
+            new_fro = not bound < max_fro
+            new_nat = not bound < max_nat
+        else:
+            new_fro = new_nat = False
+        gf = _sqrt0(_sq(G)) if (needs_fro or new_fro or (new_nat and fro_ok)) else None
+        U, gn, unorm = kernel(G, gf, new_nat)
+        W = (W - U * eta_a).mid()
+        R_new = (X * W - Y).mid()
+        t += 1
+        if track_path:
+            if new_fro and gf > max_fro:
+                max_fro = gf
+            if new_nat:
+                if fro_ok:
+                    gn = gf
+                if gn > max_nat:
+                    max_nat = gn
+            dR = (R_new - R).mid()
+            path = (path + _sqrt0((dR.transpose() * (Ginv * dR)).trace().mid())).mid()
+        R = R_new
+        rr = _sq(R)
+        rnorm = _sqrt0(rr)
+        step_hist.append(float(eta_a * (unorm if unorm is not None else _sqrt0(_sq(U)))))
+        res_hist.append(float(rnorm))
+        cur_loss = total_loss(R, rr)
+        if cur_loss > (prev_loss * mono_factor + floor2).mid():
+            monotone = False
+        prev_loss = cur_loss
+        if t == next_checkpoint:
+            drift.append((t, drift_now()))
+            next_checkpoint *= 2
+        stop = rules.after_step(t, rnorm, rnorm.is_finite())
+        if stop is not None:
+            reason = stop
+            break
+    else:
+        if fixed:
+            reason = "fixed"
+    if drift[-1][0] != t:
+        drift.append((t, drift_now()))
+    return Trajectory(W=_cols(ctx, W), R=_cols(ctx, R), eta=eta_m, dps=ctx.dps, iterations=t,
+                      stop_reason=reason, residual_floor=_mpf(ctx, floor), residual_history=res_hist,
+                      step_history=step_hist, drift_checkpoints=drift,
+                      max_grad_natural=_mpf(ctx, max_nat), max_grad_fro=_mpf(ctx, max_fro),
+                      path_length_row=_mpf(ctx, path) if track_path else None, monotone_loss=monotone,
+                      seconds=time.perf_counter() - start)

@@ -1,0 +1,192 @@
+"""The optimizers of paper 2 on the exponential loss, in log scale (docs/theory.md §6, §6.2).
+
+Loss ``L(theta) = sum_j exp(-q_j(theta))`` with ``q = J theta``.  Its gradient underflows
+float64 once the margins pass about 745, so every optimizer sees it in log scale:
+
+    grad L = -sum_j e^{-q_j} A_j = e^{s} g_hat,   s = -min_j q_j,   g_hat = -J^T e^{-(q - min q)}
+
+(``g_hat`` has entries of order one).  Normalized methods (LMOs) are scale invariant and use
+``g_hat`` directly; momentum and Adam's moments are kept as ``(log scale, mantissa)`` pairs
+(:func:`ema`), so runs of ``10^6`` steps stay finite.  Each factory returns an immutable
+:class:`Optimizer` record whose ``update(state, g_hat, s, t)`` gives the step direction ``u``
+(the iterate moves by ``theta <- theta - eta_t u``) and the new state.
+
+==============  =========================================================  ===========================
+name            direction ``u``                                            predicted margin (paper 2)
+==============  =========================================================  ===========================
+``gd``          ``grad L`` (unnormalized; closes the gap like ``1/log t``)  l2
+``ngd``         ``LMO_l2(m)`` (``m`` = gradient, or its EMA if beta1 > 0)    l2
+``sign``        ``sign(m)`` (Signum with beta1 > 0)                        linf
+``signum``      ``sign(EMA_beta1(grad))``                                  linf
+``adam``        ``m_hat / sqrt(v_hat)``, eps = 0, bias-corrected           linf
+``spectral``    ``polar(m)`` (exact, SVD)                                  spectral
+``muon``        ``polar(EMA_beta1(grad))`` (exact, SVD)                    spectral
+``muon-ns``     ``NS5(EMA_beta1(grad))``: Newton-Schulz-5, *not covered*   (spectral, not covered)
+``muon-sign``   ``(polar(m_W) / r, sign(m_b))``                            hybrid(r)
+``muon-adam``   ``(polar(m_W) / r, Adam_b)``                               hybrid(r)
+==============  =========================================================  ===========================
+
+The theory is for the continuous-time flow with a decaying schedule and assumes directional
+convergence; these discrete runs are approximations of it (docs/theory.md §6.8, pitfall 9).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Callable
+
+import numpy as np
+
+from ..errors import InputError
+from .data import MarginProblem
+from .norms import MarginNorm, polar
+from ..preconditioners.optimizer_maps import newton_schulz5  # Muon's reference map: not the polar factor
+
+NEG_INF = -math.inf
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """An optimizer of paper 2: ``update(state, g_hat, s, t) -> (u, state)``, ``t = 1, 2, ...``."""
+
+    name: str
+    predicted: MarginNorm | None
+    covered: bool
+    params: dict
+    init: Callable[[int, type], dict]
+    update: Callable[[dict, np.ndarray, float, int], tuple[np.ndarray, dict]] = field(repr=False)
+
+
+def scaled_gradient(J: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, float]:
+    """``(g_hat, s)`` with ``grad L(theta) = e^s g_hat`` (log-sum-exp form, no underflow)."""
+    q = J @ theta
+    m = q.min()
+    return -(J.T @ np.exp(m - q)), float(-m)
+
+
+def ema(state: tuple[float, np.ndarray] | None, beta: float, s: float, g: np.ndarray):
+    """Log-scaled EMA ``m_t = beta m_{t-1} + (1 - beta) e^s g``, stored as ``m = e^sigma M``.
+
+    ``sigma_t = max(sigma_{t-1} + log beta, s + log(1 - beta))`` keeps ``M`` of order one."""
+    if beta == 0:
+        return s, g
+    lb, l1 = math.log(beta), math.log1p(-beta)
+    if state is None:
+        return s + l1, g
+    sigma, M = state
+    new = max(sigma + lb, s + l1)
+    return new, math.exp(sigma + lb - new) * M + math.exp(s + l1 - new) * g
+
+
+def polar_any(G: np.ndarray) -> np.ndarray:
+    """Exact polar factor in any float dtype: float64 SVD, then two Newton steps
+    ``X <- X (3 I - X^T X) / 2`` in ``G``'s dtype (so a longdouble rerun stays longdouble)."""
+    X = polar(np.asarray(G, dtype=np.float64)).astype(G.dtype)
+    if G.dtype != np.float64:
+        for _ in range(2):
+            X = X @ (3 * np.eye(X.shape[1], dtype=G.dtype) - X.T @ X) / 2
+    return X
+
+
+def _momentum_direction(prob: MarginProblem, block_map) -> Callable:
+    def update(state, g, s, t):
+        m = ema(state.get("m"), state["beta1"], s, g)
+        return block_map(prob, m[1]), {**state, "m": m}
+    return update
+
+
+def _adam_direction(state, g, s, t, beta1, beta2):
+    """Adam with eps = 0: ``m_hat/sqrt(v_hat) = e^{sigma - tau/2} M/sqrt(V) sqrt(1-b2^t)/(1-b1^t)``;
+    coordinates whose every gradient was 0 move by 0."""
+    m = ema(state.get("m"), beta1, s, g)
+    v = ema(state.get("v"), beta2, 2 * s, g * g)
+    (sigma, M), (tau, V) = m, v
+    corr = math.sqrt(-math.expm1(t * math.log(beta2))) / (-math.expm1(t * math.log(beta1)) if beta1 > 0 else 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = np.where(V > 0, M / np.sqrt(np.where(V > 0, V, 1)), 0) * (math.exp(sigma - tau / 2) * corr)
+    return u, m, v
+
+
+def _check_beta(name: str, v: float, lo_closed: bool = True) -> float:
+    if not (0 <= v < 1) or (not lo_closed and v == 0):
+        raise InputError(f"{name} must lie in [0, 1), got {v}")
+    return v
+
+
+def make_optimizer(name: str, prob: MarginProblem, ratio: Fraction = Fraction(1),
+                   beta1: float | None = None, beta2: float | None = None) -> Optimizer:
+    """Factory for the optimizers of the table above, checked against the model's blocks."""
+    if name not in OPTIMIZERS:
+        raise InputError(f"unknown optimizer {name!r} (choose from {', '.join(OPTIMIZERS)})")
+    kind_needs = {"spectral": "multiclass", "muon": "multiclass", "muon-ns": "multiclass",
+                  "muon-sign": "hybrid", "muon-adam": "hybrid"}
+    if name in kind_needs and prob.kind != kind_needs[name]:
+        raise InputError(f"optimizer {name!r} needs the {kind_needs[name]} model, got {prob.kind}")
+    if ratio <= 0:
+        raise InputError(f"--ratio must be > 0, got {ratio}")
+    default_b1 = {"signum": 0.9, "adam": 0.9, "muon": 0.9, "muon-ns": 0.9, "muon-sign": 0.9, "muon-adam": 0.9}
+    b1 = _check_beta("--beta1", default_b1.get(name, 0.0) if beta1 is None else beta1)
+    b2 = _check_beta("--beta2", 0.95 if beta2 is None else beta2, lo_closed=False)
+    if name == "adam" and b1 > b2:
+        raise InputError(f"adam needs beta1 <= beta2 (paper 2's c1 >= c2), got {b1} > {b2}")
+    r = float(ratio)
+
+    def init(P, dtype=np.float64):
+        return {"beta1": b1}
+
+    def sign_map(p, m):
+        return np.sign(m)
+
+    def l2_map(p, m):
+        s = np.sqrt(np.sum(m * m))
+        return m / s if s > 0 else np.zeros_like(m)
+
+    def polar_map(p, m):
+        return polar_any(m.reshape(p.W_shape)).ravel()
+
+    def ns_map(p, m):
+        return newton_schulz5(m.reshape(p.W_shape)).ravel()
+
+    def hybrid_sign_map(p, m):
+        W, b = m[: p.W_size], m[p.W_size:]
+        return np.concatenate([polar_any(W.reshape(p.W_shape)).ravel() / r, np.sign(b)])
+
+    params = {"beta1": b1}
+    if name == "gd":
+        def update(state, g, s, t):
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow -> inf: the run stops as non-finite
+                return g * np.exp(s), state
+        pred, upd = MarginNorm("l2"), update
+        params = {}
+    elif name == "ngd":
+        pred, upd = MarginNorm("l2"), _momentum_direction(prob, l2_map)
+    elif name in ("sign", "signum"):
+        pred, upd = MarginNorm("linf"), _momentum_direction(prob, sign_map)
+    elif name in ("spectral", "muon"):
+        pred, upd = MarginNorm("spectral"), _momentum_direction(prob, polar_map)
+    elif name == "muon-ns":
+        pred, upd = MarginNorm("spectral"), _momentum_direction(prob, ns_map)
+    elif name == "muon-sign":
+        pred, upd = MarginNorm("hybrid", ratio), _momentum_direction(prob, hybrid_sign_map)
+        params["ratio"] = str(ratio)
+    elif name == "adam":
+        def update(state, g, s, t):
+            u, m, v = _adam_direction(state, g, s, t, b1, b2)
+            return u, {**state, "m": m, "v": v}
+        pred, upd = MarginNorm("linf"), update
+        params["beta2"] = b2
+    else:  # muon-adam: Muon (EMA beta1, polar, step eta/r) on W, Adam on b
+        Wn = prob.W_size
+
+        def update(state, g, s, t):
+            mw = ema(state.get("mw"), b1, s, g[:Wn])
+            ub, m, v = _adam_direction({"m": state.get("mb"), "v": state.get("vb")}, g[Wn:], s, t, b1, b2)
+            uw = polar_any(mw[1].reshape(prob.W_shape)).ravel() / r
+            return np.concatenate([uw, ub]), {**state, "mw": mw, "mb": m, "vb": v}
+        pred, upd = MarginNorm("hybrid", ratio), update
+        params.update({"beta2": b2, "ratio": str(ratio)})
+    return Optimizer(name, pred, name != "muon-ns", params, init, upd)
+
+
+OPTIMIZERS = ("gd", "ngd", "sign", "signum", "adam", "spectral", "muon", "muon-ns", "muon-sign", "muon-adam")

@@ -1,0 +1,315 @@
+"""``dspgd-verify sweep``: the checks of :func:`verify.check.check` over many problems, in parallel.
+
+One task per instance ``(n, d, k, seed)``: the random problem of :func:`numeric.problem.random_problem`
+and every requested catalogue preconditioner on it, each with the learning-rate fractions given
+(``eta = F * 2/(beta L sigma_max^2)``).  Tasks fan out with joblib: processes on this machine
+(``--jobs N``, the loky backend), or, given ``--dask-scheduler ADDRESS``, the workers of a Dask
+cluster through joblib's dask backend (``joblib.parallel_config(backend="dask")``) -- the same code
+path.  Results come back unordered and are counted on stderr as they arrive.
+
+The table has one row per (instance, preconditioner, learning rate, claim) with the verdict and
+the key numbers (:data:`COLUMNS`); claims without a learning rate (``lr_dependence``,
+``assumptions``) have ``lr`` empty.  It is written as CSV (standard library) or Parquet (pandas
+and pyarrow: the ``sweep`` extra).  The summary gives the counts per verdict per claim, the worst
+``c_emp = ||W_inf - W0|| / ||W_GD - W0||``, and the largest learning-rate sensitivity
+``max ||W_inf(eta_1) - W_inf(eta_2)|| / ||W_GD - W0||``.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass
+
+from numeric.preconditioners.catalog import CATALOG
+from numeric.errors import InputError
+from numeric.params import parse_number
+from numeric.problem import check_size, random_problem
+
+from ..check import DEFAULT_FRACTIONS, Settings, check_by_name
+from ..runs import LearningRate
+from ..verdict import VERDICTS
+
+EXTRA_HINT = "pip install joblib 'dask[distributed]' pandas pyarrow (or, from a clone, pip install '.[sweep]')"
+DEFAULT_PRECONDITIONERS = ("gd", "ngd", "clip", "adam", "sign", "muon")
+MAX_TASKS = 1_000_000
+COLUMNS = ("instance", "n", "d", "k", "seed", "preconditioner", "lr", "lr_fraction", "claim", "verdict",
+           "distance", "error_bound", "c_empirical", "iterations", "seconds", "backend", "reason")
+_SIZE = re.compile(r"^(\d{1,4})x(\d{1,5})x(\d{1,3})$")
+_RANGE = re.compile(r"^(\d{1,10})\.\.(\d{1,10})$")
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One random problem of the sweep."""
+
+    n: int
+    d: int
+    k: int
+    seed: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.n}x{self.d}x{self.k}/s{self.seed}"
+
+
+# ----------------------------------------------------------------------------- parsing
+def parse_sizes(text: str) -> list[tuple[int, int, int]]:
+    """``"6x24x2,3x8x1"`` -> ``[(6, 24, 2), (3, 8, 1)]`` (each validated: ``1 <= n < d``, within limits)."""
+    out = []
+    for part in _items(text, "--sizes"):
+        m = _SIZE.match(part)
+        if not m:
+            raise InputError(f"--sizes: expected NxDxK (e.g. 6x24x2), got {part!r}")
+        n, d, k = (int(g) for g in m.groups())
+        try:
+            check_size(n, d, k)
+        except InputError as exc:
+            raise InputError(f"--sizes {part}: {exc}") from None
+        out.append((n, d, k))
+    return out
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0..999"``, ``"1,5,7"`` or a mix (``"0..9,20"``); ranges include both ends."""
+    out: list[int] = []
+    for part in _items(text, "--seeds"):
+        m = _RANGE.match(part)
+        if m:
+            lo, hi = int(m.group(1)), int(m.group(2))
+            if hi < lo:
+                raise InputError(f"--seeds: empty range {part!r}")
+            if hi - lo >= MAX_TASKS:
+                raise InputError(f"--seeds: range {part!r} has more than {MAX_TASKS} seeds")
+            out.extend(range(lo, hi + 1))
+        elif part.isdigit() and len(part) <= 10:
+            out.append(int(part))
+        else:
+            raise InputError(f"--seeds: expected A..B or integers separated by commas, got {part!r}")
+    if any(s > 2**32 - 1 for s in out):
+        raise InputError("--seeds: seeds must lie in [0, 2^32 - 1]")
+    return list(dict.fromkeys(out))
+
+
+def parse_preconditioners(text: str) -> list[str]:
+    names = _items(text, "--preconditioners")
+    for name in names:
+        if name not in CATALOG:
+            raise InputError(f"--preconditioners: unknown preconditioner {name!r} (choose from {', '.join(CATALOG)})")
+    return list(dict.fromkeys(names))
+
+
+def parse_fractions(text: str | None) -> tuple[LearningRate, ...]:
+    if text is None:
+        return tuple(LearningRate("frac", f) for f in DEFAULT_FRACTIONS)
+    out = []
+    for part in _items(text, "--fractions"):
+        v = parse_number(part, "--fractions")
+        if not 0 < v < 1:
+            raise InputError(f"--fractions must lie in (0, 1), got {part}")
+        out.append(LearningRate("frac", v))
+    return tuple(dict.fromkeys(out))
+
+
+def _items(text: str, what: str) -> list[str]:
+    items = [t.strip() for t in str(text).split(",")]
+    if not items or any(not t for t in items) or len(text) > 10_000:
+        raise InputError(f"{what}: expected a comma-separated list, got {text!r}")
+    return items
+
+
+def check_output(path: str | None) -> str | None:
+    """The output format (``"csv"`` or ``"parquet"``), checked before any work is done."""
+    if path is None:
+        return None
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".csv", ".parquet"):
+        raise InputError(f"--out {path!r}: unsupported extension {ext or '(none)'!r} (use .csv or .parquet)")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise InputError(f"--out {path!r}: folder {folder!r} does not exist or is not writable")
+    if ext == ".parquet":
+        try:
+            import pandas  # noqa: F401
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise InputError(f"--out {path!r}: Parquet needs pandas and pyarrow: {EXTRA_HINT}") from None
+    return ext[1:]
+
+
+# ----------------------------------------------------------------------------- one task
+def run_instance(inst: Instance, names: tuple, settings: Settings) -> list[dict]:
+    """Every preconditioner of ``names`` on ``inst``'s random problem: the rows of the table.
+
+    An internal error in one check becomes one ``inconclusive`` row (claim ``error``) with the
+    message, so a long campaign keeps going and the failure is counted."""
+    problem = random_problem(inst.n, inst.d, inst.k, seed=inst.seed)
+    rows: list[dict] = []
+    for name in names:
+        t0 = time.perf_counter()
+        try:
+            record = check_by_name(problem, name, {}, settings).record
+        except Exception as exc:  # reported as a row, not hidden
+            rows.append(_row(inst, name, None, None, "error", "inconclusive", reason=f"internal error: "
+                             f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}",
+                             seconds=time.perf_counter() - t0, backend=settings.backend))
+            continue
+        rows += rows_from_record(inst, name, record, time.perf_counter() - t0)
+    return rows
+
+
+def _num(x) -> float | None:
+    if x is None:
+        return None
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return None
+
+
+def _row(inst: Instance, name: str, lr, frac, claim: str, verdict: str, **numbers) -> dict:
+    row = dict.fromkeys(COLUMNS)
+    row.update(instance=inst.label, n=inst.n, d=inst.d, k=inst.k, seed=inst.seed, preconditioner=name,
+               lr=lr, lr_fraction=frac, claim=claim, verdict=verdict)
+    row.update(numbers)
+    return row
+
+
+def rows_from_record(inst: Instance, name: str, record: dict, seconds: float) -> list[dict]:
+    """The JSON record of one check as table rows (numbers as floats; the record keeps the digits)."""
+    st = record["settings"]
+    fracs = dict(zip(st["lrs"], st.get("lr_fractions") or [None] * len(st["lrs"])))
+    per_lr: dict = {}
+    for c in record["claims"]:
+        ev = c.get("evidence") or {}
+        if c["id"] == "convergence":
+            per_lr.setdefault(c.get("lr"), {})["iterations"] = ev.get("iterations")
+        if c["id"] == "general_bound":
+            per_lr.setdefault(c.get("lr"), {})["c_empirical"] = _num(ev.get("c_empirical"))
+    rows = []
+    for c in record["claims"]:
+        ev = c.get("evidence") or {}
+        lr = c.get("lr")
+        distance = next((_num(ev[key]) for key in ("distance_to_minnorm", "max_pairwise_distance", "c_empirical")
+                         if key in ev), None)
+        if c["id"] == "general_bound" and distance is not None:
+            distance = abs(distance - 1)  # distance of c_emp from 1 (the left-invariant value)
+        frac = fracs.get(lr)
+        rows.append(_row(inst, name, lr, _num(frac), c["id"], c["verdict"], distance=distance,
+                         error_bound=_num(c.get("error_bound")), c_empirical=per_lr.get(lr, {}).get("c_empirical"),
+                         iterations=per_lr.get(lr, {}).get("iterations"), seconds=round(seconds, 4),
+                         backend=st.get("backend"), reason=c.get("reason")))
+    return rows
+
+
+# ----------------------------------------------------------------------------- fan out
+class Progress:
+    """A plain counter on stderr: done/total, elapsed, estimated time left."""
+
+    def __init__(self, total: int, stream=None, every: float = 2.0):
+        self.total, self.done, self.stream, self.every = total, 0, stream or sys.stderr, every
+        self.start = self.last = time.perf_counter()
+
+    def step(self, n: int = 1) -> None:
+        self.done += n
+        now = time.perf_counter()
+        if now - self.last >= self.every or self.done == self.total:
+            self.last = now
+            el = now - self.start
+            left = el / self.done * (self.total - self.done) if self.done else float("nan")
+            print(f"sweep: {self.done}/{self.total} instances ({100 * self.done / self.total:.0f}%), "
+                  f"{el:.0f} s elapsed, ~{left:.0f} s left", file=self.stream, flush=True)
+
+
+def run_sweep(instances: list[Instance], names: tuple, settings: Settings, jobs: int = 1,
+              scheduler: str | None = None, progress: Progress | None = None) -> list[dict]:
+    """All rows of the sweep.  ``scheduler``: a Dask scheduler address (``tcp://host:port``);
+    otherwise ``jobs`` local processes (1: in this process)."""
+    try:
+        from joblib import Parallel, delayed, parallel_config
+    except ImportError:
+        raise InputError(f"sweep needs joblib: {EXTRA_HINT}") from None
+    progress = progress or Progress(len(instances))
+    rows: list[dict] = []
+    calls = (delayed(run_instance)(inst, names, settings) for inst in instances)
+    if scheduler is None:
+        with parallel_config(backend="loky" if jobs > 1 else "sequential", n_jobs=jobs):
+            for part in Parallel(return_as="generator_unordered")(calls):
+                rows += part
+                progress.step()
+        return rows
+    client = _dask_client(scheduler)
+    try:
+        with parallel_config(backend="dask"):
+            for part in Parallel(n_jobs=-1, return_as="generator_unordered")(calls):
+                rows += part
+                progress.step()
+    finally:
+        client.close()
+    return rows
+
+
+def _dask_client(address: str):
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError(f"--dask-scheduler needs dask.distributed: {EXTRA_HINT}") from None
+    if not re.match(r"^(tcp|tls|inproc|ucx|ws|wss)://[\w.\-\[\]:/]{1,200}$", address):
+        raise InputError(f"--dask-scheduler: expected an address like tcp://HOST:PORT, got {address!r}")
+    try:
+        return Client(address, timeout="15s")
+    except (OSError, TimeoutError) as exc:
+        raise InputError(f"--dask-scheduler {address}: cannot connect ({type(exc).__name__})") from None
+
+
+# ----------------------------------------------------------------------------- output
+def write_rows(rows: list[dict], path: str, fmt: str) -> None:
+    """CSV with the standard library; Parquet through pandas + pyarrow."""
+    if fmt == "csv":
+        with open(path, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=COLUMNS)
+            w.writeheader()
+            w.writerows(rows)
+        return
+    import pandas as pd
+    pd.DataFrame(rows, columns=list(COLUMNS)).to_parquet(path, engine="pyarrow", index=False)
+
+
+def summarize(rows: list[dict], n_instances: int, seconds: float) -> dict:
+    """Counts per verdict per claim, the worst c_emp, the largest learning-rate sensitivity, timing."""
+    counts: dict = {}
+    for r in rows:
+        counts.setdefault(r["claim"], dict.fromkeys(VERDICTS, 0))[r["verdict"]] += 1
+    gb = [r for r in rows if r["claim"] == "general_bound" and r["c_empirical"] is not None]
+    worst = max(gb, key=lambda r: r["c_empirical"], default=None)
+    lrd = [r for r in rows if r["claim"] == "lr_dependence" and r["distance"] is not None]
+    sens = max(lrd, key=lambda r: r["distance"], default=None)
+    return {"instances": n_instances, "rows": len(rows), "seconds": round(seconds, 2),
+            "seconds_per_instance": round(seconds / max(n_instances, 1), 4), "counts": counts,
+            "worst_c_empirical": None if worst is None else
+            {k: worst[k] for k in ("c_empirical", "instance", "preconditioner", "lr")},
+            "largest_lr_sensitivity": None if sens is None else
+            {"distance": sens["distance"], "instance": sens["instance"], "preconditioner": sens["preconditioner"]},
+            "refuted": [{k: r[k] for k in ("instance", "preconditioner", "lr", "claim", "reason")}
+                        for r in rows if r["verdict"] == "refuted"][:20]}
+
+
+def summary_text(s: dict) -> str:
+    """The summary as a terminal table."""
+    lines = [f"{'claim':<18}" + "".join(f"{v:>16}" for v in VERDICTS)]
+    for claim, c in sorted(s["counts"].items()):
+        lines.append(f"{claim:<18}" + "".join(f"{c[v]:>16}" for v in VERDICTS))
+    w = s["worst_c_empirical"]
+    if w:
+        lines.append(f"\nworst c_emp = {w['c_empirical']:.10g} ({w['preconditioner']}, {w['instance']}, lr {w['lr']})")
+    lr = s["largest_lr_sensitivity"]
+    if lr:
+        lines.append(f"largest learning-rate sensitivity ||W_inf(eta1) - W_inf(eta2)||/||W_GD - W0|| = "
+                     f"{lr['distance']:.4g} ({lr['preconditioner']}, {lr['instance']})")
+    for r in s["refuted"]:
+        lines.append(f"REFUTED {r['claim']} {r['preconditioner']} {r['instance']} lr {r['lr']}: {r['reason']}")
+    lines.append(f"\n{s['instances']} instances, {s['rows']} rows in {s['seconds']:.1f} s "
+                 f"({s['seconds_per_instance']:.3f} s per instance, wall clock)")
+    return "\n".join(lines)

@@ -1,0 +1,77 @@
+"""The ``dspgd-verify`` command line (the contract is in ``docs/cli.md``): the parser and the dispatch.
+
+Each command lives in its own module of :mod:`verify.cli`; this one builds the parser from
+them, runs the command and turns bad input into one line on stderr with exit status 2.
+
+Exit status: 0 every applicable claim verified; 1 some claim refuted; 3 inconclusive;
+2 bad input (one line on stderr, no traceback); 4 internal error.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from numeric.errors import InputError
+
+from . import catalog as catalog_cmd
+from . import check as check_cmd
+from . import lr_study as lr_study_cmd
+from . import margin as margin_cmd
+from . import proofs as proofs_cmd
+from . import selftest as selftest_cmd
+from . import sweep as sweep_cmd
+from .args import EXIT_BAD_INPUT, EXIT_INTERNAL, Parser, int_in
+
+__all__ = ["build_parser", "main", "entry_point", "EXIT_BAD_INPUT", "EXIT_INTERNAL"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command, in the order of ``dspgd-verify --help``."""
+    p = Parser(prog="dspgd-verify", description="Verify claims about dual space preconditioned gradient descent.")
+    sub = p.add_subparsers(dest="command", parser_class=Parser)
+    check_cmd.add_parser(sub, int_in)
+    lr_study_cmd.add_lr_study_parser(sub, int_in)
+    proofs_cmd.add_parser(sub, int_in)
+    margin_cmd.add_parser(sub, int_in)
+    selftest_cmd.add_parser(sub)
+    catalog_cmd.add_parser(sub)
+    sweep_cmd.add_parser(sub)
+    return p
+
+
+#: command name -> the function that runs it (returns the exit status)
+COMMANDS = {"check": check_cmd.cmd_check, "lr-study": lr_study_cmd.cmd_lr_study, "proofs": proofs_cmd.cmd_proofs,
+            "margin": margin_cmd.cmd_margin, "selftest": selftest_cmd.cmd_selftest, "catalog": catalog_cmd.cmd_catalog,
+            "sweep": sweep_cmd.cmd_sweep}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return EXIT_BAD_INPUT
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        msg = " ".join(str(exc).split())
+        print(f"dspgd-verify: error: {msg}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("dspgd-verify: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, not bad input: one line, full traceback on request
+        if os.environ.get("DSPGD_VERIFY_DEBUG"):
+            raise
+        print(f"dspgd-verify: internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
+              "(set DSPGD_VERIFY_DEBUG=1 for the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def entry_point() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry_point()

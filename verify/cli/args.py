@@ -1,0 +1,36 @@
+"""Argument parsing shared by every command: one-line errors with exit status 2, bounded integers.
+
+Exit status: 0 every applicable claim verified; 1 some claim refuted; 3 inconclusive;
+2 bad input (one line on stderr, no traceback); 4 internal error.
+"""
+from __future__ import annotations
+
+import argparse
+
+from numeric.errors import InputError
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 4
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        if message.endswith("expected one argument"):
+            message += " (a value that starts with '-' is written --OPTION=VALUE, e.g. --K=-r**2)"
+        raise InputError(message)
+
+
+def int_in(lo: int, hi: int, what: str):
+    """argparse type: an integer in ``[lo, hi]`` (ArgumentTypeError keeps the message)."""
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"{v} outside [{lo}, {hi}]")
+        return v
+    parse.__name__ = what
+    return parse

@@ -1,0 +1,203 @@
+"""``dspgd-verify check``: run DSPGD and judge the claims of the DSPGD paper (paper 1).
+
+Exit status: 0 every applicable claim verified; 1 some claim refuted; 3 inconclusive; 2 bad input.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import replace
+
+import numpy as np
+
+from numeric.errors import InputError
+from numeric.losses import LOSSES, make_loss
+from numeric.params import check_tolerance, parse_assignments, parse_number, parse_timeout
+from numeric.precision import MAX_DPS, MIN_DPS
+from numeric.preconditioners.catalog import CATALOG, make_preconditioner
+from numeric.problem import Problem, load_arrays, load_problem, random_problem
+
+from ..campaign.parallel import map_jobs
+from ..check import Settings, check, check_by_name, stopped
+from ..claims.parse import parse_claim
+from ..custom import build_custom
+from ..library_check import LIBRARY, library_backend, library_preconditioner
+from ..report.tables import check_header, claims_table, refutation_notes
+from ..runs import LearningRate
+from ..verdict import DEFAULT_TOL, exit_status
+
+
+def add_parser(sub, int_in) -> None:
+    """The ``check`` subcommand."""
+    c = sub.add_parser("check", help="run DSPGD and judge the claims of the DSPGD paper")
+    c.add_argument("--preconditioner", choices=None, metavar="NAME",
+                   help=f"catalogue entry ({', '.join(CATALOG)}), or torch-adam (the update computed by torch); "
+                        "default: all catalogue entries")
+    c.add_argument("--param", action="append", metavar="KEY=VALUE", help="preconditioner parameter, e.g. eps=0.001")
+    c.add_argument("--K", dest="K", metavar="EXPR", help="your own K, in the variable of --structure")
+    c.add_argument("--update", metavar="EXPR", help="your own update map U(G) (entrywise in G, or a nested list)")
+    c.add_argument("--structure", metavar="S", help="entrywise (g), isotropic (r), spectral (s) or general (G_i_j)")
+    c.add_argument("--loss", default="square", metavar="NAME", help=f"loss ({'|'.join(LOSSES)}); a sum over entries")
+    c.add_argument("--loss-delta", metavar="DELTA", help="delta of the pseudo-Huber loss (default 1)")
+    c.add_argument("--n", type=int_in(1, 10**6, "--n"), default=None)
+    c.add_argument("--d", type=int_in(1, 10**7, "--d"), default=None)
+    c.add_argument("--k", type=int_in(1, 10**6, "--k"), default=None)
+    c.add_argument("--seed", type=int_in(0, 2**32 - 1, "--seed"), default=None)
+    c.add_argument("--w0", default=None, metavar="zero|random", help="W0 of a generated problem (default zero)")
+    c.add_argument("--problem", metavar="FILE.npz", help="arrays X, Y and optional W0 (and H for quadratic)")
+    c.add_argument("--lr", action="append", metavar="ETA", help="absolute learning rate (repeatable)")
+    c.add_argument("--lr-frac", action="append", metavar="F",
+                   help="eta = F * 2/(beta L sigma_max^2), F in (0, 1) (repeatable); default 0.45 and 0.9")
+    c.add_argument("--dps", type=int_in(MIN_DPS, MAX_DPS, "--dps"), default=50, help="decimal digits (default 50)")
+    c.add_argument("--backend", default="auto", metavar="auto|mpmath|flint|float64",
+                   help="arithmetic of the DSPGD loop: flint (python-flint, fast), mpmath (reference), "
+                        "float64 (numpy, campaigns; claims to 1e-8); default auto: flint when python-flint is installed")
+    c.add_argument("--claim", action="append", metavar="CLAIM",
+                   help="extra claim: limit=gd, limit=minnorm:fro|l1|linf|spectral|nuclear|hinv, bound:c=V")
+    c.add_argument("--tol", default=None, metavar="TOL",
+                   help=f"relative tolerance of equality claims ({DEFAULT_TOL}; 1e-8 with --backend float64)")
+    c.add_argument("--max-iter", type=int_in(1, 10**8, "--max-iter"), default=200_000)
+    c.add_argument("--timeout", metavar="SECONDS", help="time budget per run (seconds)")
+    c.add_argument("--solver", default="CLARABEL", metavar="NAME", help="cvxpy solver (CLARABEL)")
+    c.add_argument("--jobs", type=int_in(1, 64, "--jobs"), default=None, help="parallel processes (headline run)")
+    c.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    c.add_argument("--report", metavar="FILE.md|FILE.html",
+                   help="also write a report with figures (PNGs in FILE_files/); needs the report extra")
+
+
+def parse_lrs(args) -> tuple:
+    lrs = []
+    for s in args.lr or []:
+        v = parse_number(s, "--lr")
+        if v <= 0:
+            raise InputError(f"--lr must be > 0, got {s}")
+        lrs.append(LearningRate("abs", v))
+    for s in args.lr_frac or []:
+        v = parse_number(s, "--lr-frac")
+        if not 0 < v < 1:
+            raise InputError(f"--lr-frac must lie in (0, 1), got {s}")
+        lrs.append(LearningRate("frac", v))
+    return tuple(lrs)
+
+
+def make_problem(args) -> tuple[Problem, np.ndarray | None]:
+    delta = parse_number(args.loss_delta, "--loss-delta") if args.loss_delta is not None else None
+    loss = make_loss(args.loss, delta)
+    if args.problem:
+        if any(v is not None for v in (args.n, args.d, args.k, args.seed, args.w0)):
+            raise InputError("--problem excludes --n/--d/--k/--seed/--w0 (put W0 in the file)")
+        prob = load_problem(args.problem, loss)
+        H = load_arrays(args.problem, required=(), optional=("H",)).get("H")
+        return prob, H
+    n = args.n if args.n is not None else 6
+    d = args.d if args.d is not None else 24
+    k = args.k if args.k is not None else 2
+    return random_problem(n, d, k, seed=args.seed or 0, w0=args.w0 or "zero", loss=loss), None
+
+
+def _check_worker(job):
+    problem, name, params, settings, H = job
+    result = check_by_name(problem, name, params, settings, H)
+    return result.record, result.histories
+
+
+def _exit_from_records(records: list[dict]) -> int:
+    return exit_status([c for r in records for c in r["claims"]])
+
+
+def cmd_check(args) -> int:
+    from numeric.backends import flint_loop as flint_backend
+    if args.report is not None:
+        from ..report.files import validate_report_path
+        validate_report_path(args.report)
+    if args.backend not in ("auto", "mpmath", "flint", "float64"):
+        raise InputError(f"--backend {args.backend!r} is not available (accepted: auto, mpmath, flint, float64)")
+    if args.preconditioner in LIBRARY:
+        args.backend = library_backend(args.preconditioner, args.backend)
+    if args.backend == "flint" and not flint_backend.available():
+        raise InputError("--backend flint needs python-flint: pip install python-flint (or, from a clone, pip install '.[fast]')")
+    if args.backend == "auto":
+        args.backend = "flint" if flint_backend.available() else "mpmath"
+    params = parse_assignments(args.param)
+    custom = args.K is not None or args.update is not None
+    if custom and args.preconditioner:
+        raise InputError("--K/--update exclude --preconditioner")
+    if args.K is not None and args.update is not None:
+        raise InputError("give either --K or --update, not both")
+    if args.structure is not None and not custom:
+        raise InputError("--structure needs --K or --update")
+    names = [args.preconditioner] if args.preconditioner else list(CATALOG)
+    if args.preconditioner and args.preconditioner not in CATALOG and args.preconditioner not in LIBRARY:
+        raise InputError(f"unknown preconditioner {args.preconditioner!r} (choose from {', '.join(CATALOG)})")
+    if params and not args.preconditioner and not custom:
+        raise InputError("--param needs --preconditioner (or --K/--update)")
+    claims = tuple(parse_claim(c) for c in args.claim or [])
+    if any(c.norm == "hinv" for c in claims) and (custom or names != ["quadratic"]):
+        raise InputError("--claim limit=minnorm:hinv needs --preconditioner quadratic")
+    check_tolerance(args.tol)
+    timeout = parse_timeout(args.timeout)
+    import cvxpy
+    if args.solver not in cvxpy.installed_solvers():
+        raise InputError(f"--solver {args.solver!r} is not an installed cvxpy solver "
+                         f"(installed: {', '.join(cvxpy.installed_solvers())})")
+    problem, H = make_problem(args)
+    lrs = parse_lrs(args)
+    settings = Settings(dps=args.dps, tol=args.tol, max_iter=args.max_iter, timeout=timeout,
+                        solver=args.solver, claims=claims, backend=args.backend, **({"lrs": lrs} if lrs else {}))
+    if custom:
+        return _check_custom(args, problem, params, settings)
+    if args.preconditioner in LIBRARY:
+        pre = library_preconditioner(args.preconditioner, params, (problem.d, problem.k))
+        return _print_records(args, [check(problem, pre, settings).record])
+    for name in names:  # validate parameters before any long computation
+        make_preconditioner(name, params, shape=(problem.d, problem.k), seed=problem.seed or 0, H=H)
+    jobs = [(problem, name, params, settings, H) for name in names]
+    results = map_jobs(_check_worker, jobs, args.jobs)
+    return _print_records(args, [r for r, _ in results], [h for _, h in results])
+
+
+def _check_custom(args, problem, params, settings) -> int:
+    built = build_custom(args.K, args.update, args.structure, params, (problem.d, problem.k))
+    desc = {"name": "custom", "params": {k: str(v) for k, v in params.items()},
+            "structure": args.structure or "entrywise", "K": args.K or f"from update {args.update}",
+            "reconstruction": built.reconstruction}
+    histories: dict = {}
+    if built.pre is None:
+        record = stopped(problem, desc, built.facts, settings).record
+    else:
+        pre = replace(built.pre, extra={**built.pre.extra, "facts": built.facts})
+        result = check(problem, pre, settings)
+        record, histories = result.record, result.histories
+        record["preconditioner"]["source"] = built.source
+        if built.reconstruction:
+            record["preconditioner"]["reconstruction"] = built.reconstruction
+    return _print_records(args, [record], [histories])
+
+
+def _print_records(args, records: list[dict], histories: list[dict] | None = None) -> int:
+    status = _exit_from_records(records)
+    if getattr(args, "report", None):
+        from ..report.files import write_check_report
+        meaning = {0: "all applicable claims verified", 1: "some claim refuted", 3: "some claim inconclusive"}[status]
+        written = write_check_report(args.report, records, histories or [{} for _ in records],
+                                     f"exit status {status} ({meaning})")
+        where = f"in {os.path.dirname(written[-1]) or '.'}" if len(written) > 1 else "(no iteration was run)"
+        print(f"report: {written[0]} ({len(written) - 1} figures {where})", file=sys.stderr)
+    if args.json:
+        if len(records) == 1:
+            print(json.dumps(records[0], indent=2))
+        else:
+            print(json.dumps({"tool": records[0]["tool"], "problem": records[0]["problem"],
+                              "settings": records[0]["settings"], "results": records,
+                              "exit_status": status}, indent=2))
+    else:
+        print(check_header(records))
+        print()
+        print(claims_table(records))
+        notes = refutation_notes(records)
+        if notes:
+            print("\nrefuted / inconclusive, with reasons:")
+            print(notes)
+        print(f"\nexit status {status} ({ {0: 'all applicable claims verified', 1: 'some claim refuted', 3: 'some claim inconclusive'}[status] })")
+    return status

@@ -1,0 +1,174 @@
+"""Exact rational bounds on the norms of paper 2 (docs/theory.md §6.4 (a)).
+
+Everything here takes exact rationals (float64 data and iterates convert to ``Fraction``
+without loss) and returns rational lower/upper bounds:
+
+* ``l2``: ``||v||^2`` is exact; square roots are bracketed with integer ``isqrt``;
+* ``linf``, ``l1``: exact;
+* spectral: ``||W||_sp <= t`` iff ``t^2 I - W^T W`` is positive semidefinite, checked by an
+  exact ``LDL^T`` elimination (all pivots > 0 proves positive definiteness); the lower bound
+  is the Rayleigh quotient ``||W v|| / ||v||`` at a float64 top singular vector;
+* nuclear: ``||G||_nuc = min { (tr P + tr Q)/2 : [[P, G], [G^T, Q]] >= 0 }``; with
+  ``P = U S U^T + delta I``, ``Q = V S V^T + delta I`` from a float64 SVD, an exact positive
+  definiteness check of the block matrix proves ``||G||_nuc <= (tr P + tr Q)/2``.
+
+A failed check widens (``t`` up, ``delta`` up) and retries; nothing is assumed.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from math import isqrt
+
+import numpy as np
+
+from numeric.margin.data import MarginProblem
+from numeric.margin.norms import MarginNorm
+
+SQRT_DIGITS = 40  # square roots bracketed to about 10^-40 relative
+RETRIES = 12
+
+
+class CertificateError(RuntimeError):
+    """An exact check could not be completed (reported as inconclusive, with this reason)."""
+
+
+def to_fractions(a) -> list:
+    return [Fraction(float(v)) for v in np.ravel(a)]
+
+
+def sqrt_bounds(x: Fraction) -> tuple[Fraction, Fraction]:
+    """``lo <= sqrt(x) <= hi`` with ``hi - lo ~ 10^-40 sqrt(x)``."""
+    if x < 0:
+        raise ValueError("negative argument")
+    if x == 0:
+        return Fraction(0), Fraction(0)
+    p, q = x.numerator, x.denominator
+    scale = 10 ** SQRT_DIGITS
+    # sqrt(p/q) = sqrt(p q) / q
+    pq = p * q * scale * scale
+    r = isqrt(pq)
+    lo = Fraction(r, q * scale)
+    hi = lo if r * r == pq else Fraction(r + 1, q * scale)
+    return lo, hi
+
+
+def dot(a: list, b: list) -> Fraction:
+    return sum((x * y for x, y in zip(a, b)), Fraction(0))
+
+
+def is_positive_definite(M: list[list[Fraction]]) -> bool:
+    """Exact Gaussian elimination (``LDL^T``): every pivot > 0 iff ``M`` is positive definite."""
+    A = [row[:] for row in M]
+    n = len(A)
+    for i in range(n):
+        piv = A[i][i]
+        if piv <= 0:
+            return False
+        for r in range(i + 1, n):
+            f = A[r][i] / piv
+            if f:
+                Ai, Ar = A[i], A[r]
+                for c in range(i + 1, n):
+                    Ar[c] -= f * Ai[c]
+    return True
+
+
+def _matrix(vals: list[Fraction], shape: tuple[int, int]) -> list[list[Fraction]]:
+    m, p = shape
+    return [vals[i * p:(i + 1) * p] for i in range(m)]
+
+
+def _gram(W: list[list[Fraction]]) -> list[list[Fraction]]:
+    """``W^T W``."""
+    cols = list(zip(*W))
+    return [[dot(list(a), list(b)) for b in cols] for a in cols]
+
+
+def spectral_upper(W: list[list[Fraction]], guess: float) -> Fraction:
+    """Rational ``t >= ||W||_sp``: ``t^2 I - W^T W`` positive definite, ``t`` from ``guess`` up."""
+    G = _gram(W)
+    t = Fraction(guess) * (1 + Fraction(1, 2**40)) + Fraction(1, 2**200)
+    for _ in range(RETRIES):
+        t2 = t * t
+        M = [[(t2 if i == j else 0) - G[i][j] for j in range(len(G))] for i in range(len(G))]
+        if is_positive_definite(M):
+            return t
+        t *= 1 + Fraction(1, 2**20)
+    raise CertificateError("could not certify an upper bound on the spectral norm")
+
+
+def spectral_lower(W: list[list[Fraction]], Wf: np.ndarray) -> Fraction:
+    """``||W v|| / ||v|| <= ||W||_sp`` at a float64 top right singular vector ``v``."""
+    if not np.any(Wf):
+        return Fraction(0)
+    v = to_fractions(np.linalg.svd(Wf)[2][0])
+    Wv = [dot(row, v) for row in W]
+    num_lo, _ = sqrt_bounds(dot(Wv, Wv))
+    _, den_hi = sqrt_bounds(dot(v, v))
+    return num_lo / den_hi
+
+
+def nuclear_upper(G: list[list[Fraction]], Gf: np.ndarray) -> Fraction:
+    """Rational ``u >= ||G||_nuc`` from the SDP certificate ``[[P, G], [G^T, Q]] > 0``."""
+    m, p = Gf.shape
+    U, s, Vt = np.linalg.svd(Gf)
+    smax = float(s[0]) if s.size and s[0] > 0 else 1.0
+    delta = smax * 1e-12 + 1e-300
+    for _ in range(RETRIES):
+        P = U[:, : s.size] @ np.diag(s) @ U[:, : s.size].T + delta * np.eye(m)
+        Q = Vt[: s.size].T @ np.diag(s) @ Vt[: s.size] + delta * np.eye(p)
+        Pf = _matrix(to_fractions((P + P.T) / 2), (m, m))
+        Qf = _matrix(to_fractions((Q + Q.T) / 2), (p, p))
+        block = [Pf[i] + G[i] for i in range(m)] + [[G[i][j] for i in range(m)] + Qf[j] for j in range(p)]
+        if is_positive_definite(block):
+            return (sum(Pf[i][i] for i in range(m)) + sum(Qf[j][j] for j in range(p))) / 2
+        delta *= 16
+    raise CertificateError("could not certify an upper bound on the nuclear norm")
+
+
+def norm_bounds(prob: MarginProblem, N: MarginNorm, theta: np.ndarray) -> tuple[Fraction, Fraction]:
+    """``lo <= N(theta) <= hi``, exactly, for a float64 ``theta``."""
+    th = to_fractions(theta)
+    if N.name == "l2":
+        return sqrt_bounds(dot(th, th))
+    if N.name == "linf":
+        v = max(abs(x) for x in th)
+        return v, v
+    Wf, bf = prob.split(np.asarray(theta, dtype=np.float64))
+    W = _matrix(th[: prob.W_size], prob.W_shape)
+    hi = spectral_upper(W, float(np.linalg.norm(Wf, 2)))
+    lo = spectral_lower(W, Wf)
+    if N.name == "spectral":
+        return lo, hi
+    b = max((abs(x) for x in th[prob.W_size:]), default=Fraction(0))
+    return max(N.ratio * lo, b), max(N.ratio * hi, b)
+
+
+def dual_norm_upper(prob: MarginProblem, N: MarginNorm, g: list[Fraction]) -> Fraction:
+    """Rational ``u >= N_*(g)`` for an exact vector ``g``."""
+    if N.name == "l2":
+        return sqrt_bounds(dot(g, g))[1]
+    if N.name == "linf":
+        return sum((abs(x) for x in g), Fraction(0))
+    Gf = np.array([float(x) for x in g[: prob.W_size]]).reshape(prob.W_shape)
+    nuc = nuclear_upper(_matrix(g[: prob.W_size], prob.W_shape), Gf)
+    if N.name == "spectral":
+        return nuc
+    return nuc / N.ratio + sum((abs(x) for x in g[prob.W_size:]), Fraction(0))
+
+
+def margins_exact(prob: MarginProblem, theta: np.ndarray) -> list[Fraction]:
+    """``q_j(theta) = <A_j, theta>`` in exact arithmetic."""
+    th = to_fractions(theta)
+    return [dot(row, th) for row in prob.J_exact]
+
+
+def margin_bounds(prob: MarginProblem, N: MarginNorm, theta: np.ndarray) -> tuple[Fraction, Fraction]:
+    """``lo <= gamma_N(theta) = min_j q_j / N(theta) <= hi``, exactly."""
+    qmin = min(margins_exact(prob, theta))
+    nlo, nhi = norm_bounds(prob, N, theta)
+    if nhi == 0:
+        raise CertificateError("the direction is zero")
+    if qmin >= 0:
+        return qmin / nhi, (qmin / nlo if nlo > 0 else qmin / nhi)
+    return (qmin / nlo if nlo > 0 else qmin / nhi), qmin / nhi

@@ -1,0 +1,192 @@
+"""Matplotlib figures of a ``check`` run (PNG bytes), drawn with the object API.
+
+Nothing here touches process-wide matplotlib state: no ``pyplot``, no ``matplotlib.use``, no
+rcParams.  A :class:`matplotlib.figure.Figure` is created directly and rendered by the Agg
+canvas (``FigureCanvasAgg``), so the package imports without a display and other users of
+matplotlib in the same process are unaffected.
+
+The four figures of one preconditioner (``histories`` from :class:`verify.check.CheckResult`):
+
+* ``residual``: ``||R_t||_F = ||X W_t - Y||_F`` versus iteration t, log y, one line per
+  learning rate, with the precision floor;
+* ``step``: the step norm ``eta ||grad K(G_t)||_F`` versus t, log y;
+* ``drift``: the null-space drift ``||P_perp(W_t - W_0)||_F`` at t = 1, 2, 4, ... and at the
+  end, log-log (zero for a left-invariant K, docs/theory.md §4.2 I11; exact zeros are drawn at the floor of
+  the axis and said so);
+* ``limits``: ``||W_inf(eta) - W_GD||_F / ||W_GD - W_0||_F`` versus eta, the coordinates of
+  ``W_inf(eta) - W_GD`` (each learning rate a marker series) and, with two or more learning
+  rates, the coordinates of ``W_inf(eta) - W_inf(eta_min)``; for a left-invariant K every
+  limit is W_GD (docs/theory.md §3.2) and the panel says so.
+"""
+from __future__ import annotations
+
+import io
+import math
+
+FIGURES = ("residual", "step", "drift", "limits")
+_DPI = 110
+
+
+def _figure(width: float = 6.4, height: float = 4.0):
+    """A fresh Figure on an Agg canvas (no global state)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(width, height), dpi=_DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=_DPI)
+    return buf.getvalue()
+
+
+def _runs(histories: dict) -> list[tuple[str, dict]]:
+    return [(k, v) for k, v in histories.items() if not k.startswith("_")]
+
+
+def _lr_name(label: str, h: dict) -> str:
+    frac = h.get("fraction")
+    return f"eta = {float(label):.4g}" + (f" ({frac:g} eta_max)" if frac is not None else "")
+
+
+def _positive(values: list) -> list:
+    return [v if v > 0 and math.isfinite(v) else float("nan") for v in values]
+
+
+def residual_figure(name: str, histories: dict, floor: float | None = None) -> bytes:
+    fig = _figure()
+    ax = fig.add_subplot()
+    for label, h in _runs(histories):
+        t, v = zip(*h["residual"])
+        ax.plot(t, _positive(list(v)), label=_lr_name(label, h), lw=1.2)
+    if floor:
+        ax.axhline(floor, color="grey", ls=":", lw=1, label=f"precision floor {floor:.1e}")
+    ax.set_yscale("log")
+    ax.set_xlabel("iteration t")
+    ax.set_ylabel(r"residual $\|X W_t - Y\|_F$")
+    ax.set_title(f"{name}: residual versus iteration")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def step_figure(name: str, histories: dict) -> bytes:
+    fig = _figure()
+    ax = fig.add_subplot()
+    for label, h in _runs(histories):
+        if h["step"]:
+            t, v = zip(*h["step"])
+            ax.plot(t, _positive(list(v)), label=_lr_name(label, h), lw=1.2)
+    ax.set_yscale("log")
+    ax.set_xlabel("iteration t")
+    ax.set_ylabel(r"step norm $\eta\,\|\nabla K(G_t)\|_F$")
+    ax.set_title(f"{name}: step norm versus iteration")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def drift_figure(name: str, histories: dict, left_invariant: bool) -> bytes:
+    fig = _figure()
+    ax = fig.add_subplot()
+    positive = [v for _, h in _runs(histories) for t, v in h["drift"] if t > 0 and v > 0]
+    bottom = min(positive) / 10 if positive else 1e-30
+    zeros = False
+    for label, h in _runs(histories):
+        pts = [(t, v) for t, v in h["drift"] if t > 0]
+        if not pts:
+            continue
+        t, v = zip(*pts)
+        zeros = zeros or any(x == 0 for x in v)
+        ax.plot(t, [x if x > 0 else bottom for x in v], marker="o", ms=3, label=_lr_name(label, h), lw=1.2)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("iteration t (checkpoints 1, 2, 4, ...)")
+    ax.set_ylabel(r"null-space drift $\|P_\perp(W_t - W_0)\|_F$")
+    note = " (left-invariant K: 0 in exact arithmetic)" if left_invariant else ""
+    ax.set_title(f"{name}: null-space drift{note}", fontsize=10)
+    if zeros:
+        ax.text(0.02, 0.02, f"exact zeros drawn at {bottom:.0e}", transform=ax.transAxes, fontsize=8)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def limits_figure(name: str, histories: dict, left_invariant: bool) -> bytes:
+    """Left: ``||W_inf(eta) - W_GD|| / ||W_GD - W_0||`` versus eta.  Middle: the coordinates of
+    ``W_inf(eta) - W_GD`` (entry (i, j) at index ``i + d j``).  Right (two or more learning rates):
+    the coordinates of ``W_inf(eta) - W_inf(eta_min)``, where the learning-rate dependence shows
+    (it is far smaller than the distance to W_GD)."""
+    runs = _runs(histories)
+    several = len(runs) > 1
+    fig = _figure(15.0 if several else 10.0, 4.0)
+    axes = fig.subplots(1, 3 if several else 2)
+    ax, bx = axes[0], axes[1]
+    prob = histories["_problem"]
+    wgd = prob["W_GD"]
+    scale = prob["minnorm_distance"] or 1.0
+    d, k = len(wgd), (len(wgd[0]) if wgd else 0)
+
+    def coords(W, ref):
+        return [(W[i][j] - ref[i][j]) / scale for j in range(k) for i in range(d)]
+    etas, dists = [], []
+    for idx, (label, h) in enumerate(runs):
+        c = coords(h["W_inf"], wgd)
+        etas.append(h["eta"])
+        dists.append(math.sqrt(sum(x * x for x in c)))
+        bx.plot(range(len(c)), c, marker="os^vD<>"[idx % 7], ms=3, lw=0.6, label=_lr_name(label, h), alpha=0.8)
+    ax.plot(etas, [x if x > 0 else float("nan") for x in dists], marker="o")
+    ax.set_xlabel(r"learning rate $\eta$")
+    ax.set_ylabel(r"$\|W_\infty(\eta) - W_{GD}\|_F / \|W_{GD} - W_0\|_F$")
+    pos = [x for x in dists if x > 0]
+    if pos and max(pos) > 10 * min(pos):  # log scales only where the data span a decade
+        ax.set_yscale("log")
+    else:
+        ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3), useOffset=False)
+    if len(etas) > 1 and min(etas) > 0 and max(etas) > 10 * min(etas):
+        ax.set_xscale("log")
+    else:
+        ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 3), useOffset=False)
+    ax.grid(True, which="both", alpha=0.3)
+    title = "distance of the limit to W_GD"
+    if left_invariant:
+        title += "\n(left-invariant K: W_inf = W_GD for every eta; what remains is rounding)"
+    ax.set_title(f"{name}: {title}", fontsize=9)
+    bx.axhline(0, color="grey", lw=0.8)
+    bx.set_xlabel("coordinate i + d*j of entry (i, j)")
+    bx.set_ylabel(r"$(W_\infty(\eta) - W_{GD})_{ij} / \|W_{GD} - W_0\|_F$")
+    bx.set_title("coordinates of the limits relative to W_GD", fontsize=9)
+    bx.grid(True, alpha=0.3)
+    bx.legend(fontsize=8)
+    if several:
+        cx = axes[2]
+        base_label, base = min(runs, key=lambda r: r[1]["eta"])
+        for idx, (label, h) in enumerate(runs):
+            if label == base_label:
+                continue
+            c = coords(h["W_inf"], base["W_inf"])
+            cx.plot(range(len(c)), c, marker="s^vD<>o"[idx % 7], ms=3, lw=0.6, label=_lr_name(label, h))
+        cx.axhline(0, color="grey", lw=0.8)
+        cx.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3), useOffset=False)
+        cx.set_xlabel("coordinate i + d*j of entry (i, j)")
+        cx.set_ylabel(r"$(W_\infty(\eta) - W_\infty(\eta_{min}))_{ij} / \|W_{GD} - W_0\|_F$")
+        cx.set_title(f"learning-rate dependence:\nW_inf(eta) - W_inf(eta_min), eta_min = {base['eta']:.4g}", fontsize=9)
+        cx.grid(True, alpha=0.3)
+        cx.legend(fontsize=8)
+    return _png(fig)
+
+
+def check_figures(record: dict, histories: dict) -> dict[str, bytes]:
+    """The four PNGs of one ``check`` record, by figure name (empty for a stopped record)."""
+    if not histories or not _runs(histories):
+        return {}
+    name = record["preconditioner"]["name"]
+    left_inv = bool(record["preconditioner"].get("row_space_preserving"))
+    floors = [float(c["evidence"]["residual_floor"]) for c in record["claims"]
+              if c["id"] == "convergence" and c["evidence"].get("residual_floor") not in (None, "nan")]
+    return {"residual": residual_figure(name, histories, min(floors) if floors else None),
+            "step": step_figure(name, histories),
+            "drift": drift_figure(name, histories, left_inv),
+            "limits": limits_figure(name, histories, left_inv)}
