@@ -21,6 +21,9 @@ from numeric.params import parse_assignments, parse_number, parse_timeout
 from numeric.precision import MAX_DPS, MIN_DPS
 from numeric.problem import random_problem
 
+from ..envelope import envelope
+from .args import provenance
+
 MAX_FRACTIONS = 200
 DEFAULT_FRACTIONS = "0.02,0.05,0.1,0.2,0.45,0.9"
 
@@ -81,8 +84,10 @@ def parse_fractions(text: str) -> list[Fraction]:
 
 def _build(args):
     """``(problem, preconditioner, left_invariant)`` from the arguments (InputError on bad input)."""
-    params = parse_assignments(args.param)
-    problem = random_problem(args.n, args.d, args.k, seed=args.seed, w0=args.w0, loss=make_loss(args.loss))
+    params = getattr(args, "param_values", None) or parse_assignments(args.param)
+    given = getattr(args, "problem_value", None)
+    problem = given[0] if given is not None else \
+        random_problem(args.n, args.d, args.k, seed=args.seed, w0=args.w0, loss=make_loss(args.loss))
     if args.K is not None:
         if args.preconditioner:
             raise InputError("--K excludes --preconditioner")
@@ -106,6 +111,27 @@ def _build(args):
 
 
 def cmd_lr_study(args) -> int:
+    study = run_lr_study(args)
+    status = study_status(study)
+    if args.json:
+        print(json.dumps(envelope("lr-study", study.record, status, getattr(args, "argv", None)), indent=2))
+    else:
+        from ..lr_study import summary_lines
+        print("\n".join(summary_lines(study)))
+    if args.report:
+        written = write_lr_report(args.report, study, provenance(args))
+        print(f"report: {written[0]} ({len(written) - 2} figure and its data in {os.path.dirname(written[-1]) or '.'})",
+              file=sys.stderr)
+    return status
+
+
+def study_status(study) -> int:
+    """0 a slope was fitted (or K is left-invariant: none is defined); 3 no slope."""
+    return 0 if (study.record["preconditioner"]["row_space_preserving"] or study.fit is not None) else 3
+
+
+def run_lr_study(args):
+    """Validate ``args`` (InputError on bad input) and run the study."""
     from numeric.backends import flint_loop as flint_backend
 
     from ..lr_study import lr_study
@@ -126,20 +152,8 @@ def cmd_lr_study(args) -> int:
         from numeric.precision import working_precision
         with working_precision(args.dps) as ctx:
             backend = "flint" if supported(ExactProblem.build(ctx, problem), pre) else "mpmath"
-    study = lr_study(problem, pre, fractions, dps=args.dps, left_invariant=left_inv, backend=backend,
-                     max_iter=args.max_iter, timeout=timeout)
-    status = 0 if (left_inv or study.fit is not None) else 3
-    study.record["exit_status"] = status
-    if args.json:
-        print(json.dumps(study.record, indent=2))
-    else:
-        from ..lr_study import summary_lines
-        print("\n".join(summary_lines(study)))
-    if args.report:
-        written = write_lr_report(args.report, study)
-        print(f"report: {written[0]} ({len(written) - 1} figure in {os.path.dirname(written[-1]) or '.'})",
-              file=sys.stderr)
-    return status
+    return lr_study(problem, pre, fractions, dps=args.dps, left_invariant=left_inv, backend=backend,
+                    max_iter=args.max_iter, timeout=timeout)
 
 
 def write_lr_report(path: str, study) -> list[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import time
 
+from ..envelope import envelope
 from ..selftest import planted as S
 
 
@@ -54,7 +55,7 @@ def cmd_selftest(args) -> int:
             out["mutation"] = {"rechecks": "disabled (rerun at P + 20 digits, tail bound, solver polishing and duality)",
                                "slipped_through": [r.to_json() for r in slipped],
                                "still_refuted": sum(r.outcome.verdict == "refuted" for r in mutation)}
-        print(json.dumps(out, indent=2))
+        print(json.dumps(envelope("selftest", out, 0 if ok else 1, getattr(args, "argv", None)), indent=2))
         return 0 if ok else 1
     for r in results:
         print(_line(r))

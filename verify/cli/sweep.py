@@ -18,6 +18,7 @@ from ..campaign.sweep import (
     parse_seeds, parse_sizes, run_sweep, summarize, summary_text, write_rows,
 )
 from ..check import Settings
+from ..envelope import envelope
 from ..verdict import exit_status
 
 
@@ -89,7 +90,8 @@ def cmd_sweep(args) -> int:
                    workers=args.dask_scheduler or jobs)
     status = exit_status(rows)
     if args.json:
-        print(json.dumps({**summary, "exit_status": status}, indent=2, default=_json_default))
+        print(json.dumps(envelope("sweep", json.loads(json.dumps(summary, default=_json_default)), status,
+                                  getattr(args, "argv", None)), indent=2))
     else:
         print(summary_text(summary))
         if args.out:

@@ -55,7 +55,7 @@ def _positive(values: list) -> list:
     return [v if v > 0 and math.isfinite(v) else float("nan") for v in values]
 
 
-def residual_figure(name: str, histories: dict, floor: float | None = None) -> bytes:
+def residual_figure(name: str, histories: dict, floor: float | None = None, as_figure: bool = False):
     fig = _figure()
     ax = fig.add_subplot()
     for label, h in _runs(histories):
@@ -69,10 +69,10 @@ def residual_figure(name: str, histories: dict, floor: float | None = None) -> b
     ax.set_title(f"{name}: residual versus iteration")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8)
-    return _png(fig)
+    return fig if as_figure else _png(fig)
 
 
-def step_figure(name: str, histories: dict) -> bytes:
+def step_figure(name: str, histories: dict, as_figure: bool = False):
     fig = _figure()
     ax = fig.add_subplot()
     for label, h in _runs(histories):
@@ -85,10 +85,10 @@ def step_figure(name: str, histories: dict) -> bytes:
     ax.set_title(f"{name}: step norm versus iteration")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8)
-    return _png(fig)
+    return fig if as_figure else _png(fig)
 
 
-def drift_figure(name: str, histories: dict, left_invariant: bool) -> bytes:
+def drift_figure(name: str, histories: dict, left_invariant: bool, as_figure: bool = False):
     fig = _figure()
     ax = fig.add_subplot()
     positive = [v for _, h in _runs(histories) for t, v in h["drift"] if t > 0 and v > 0]
@@ -111,10 +111,10 @@ def drift_figure(name: str, histories: dict, left_invariant: bool) -> bytes:
         ax.text(0.02, 0.02, f"exact zeros drawn at {bottom:.0e}", transform=ax.transAxes, fontsize=8)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8)
-    return _png(fig)
+    return fig if as_figure else _png(fig)
 
 
-def limits_figure(name: str, histories: dict, left_invariant: bool) -> bytes:
+def limits_figure(name: str, histories: dict, left_invariant: bool, as_figure: bool = False):
     """Left: ``||W_inf(eta) - W_GD|| / ||W_GD - W_0||`` versus eta.  Middle: the coordinates of
     ``W_inf(eta) - W_GD`` (entry (i, j) at index ``i + d j``).  Right (two or more learning rates):
     the coordinates of ``W_inf(eta) - W_inf(eta_min)``, where the learning-rate dependence shows
@@ -175,18 +175,20 @@ def limits_figure(name: str, histories: dict, left_invariant: bool) -> bytes:
         cx.set_title(f"learning-rate dependence:\nW_inf(eta) - W_inf(eta_min), eta_min = {base['eta']:.4g}", fontsize=9)
         cx.grid(True, alpha=0.3)
         cx.legend(fontsize=8)
-    return _png(fig)
+    return fig if as_figure else _png(fig)
 
 
-def check_figures(record: dict, histories: dict) -> dict[str, bytes]:
-    """The four PNGs of one ``check`` record, by figure name (empty for a stopped record)."""
+def check_figures(record: dict, histories: dict, as_figures: bool = False) -> dict:
+    """The four PNGs of one ``check`` record, by figure name (empty for a stopped record);
+    ``as_figures``: matplotlib Figures instead (for notebooks)."""
     if not histories or not _runs(histories):
         return {}
     name = record["preconditioner"]["name"]
     left_inv = bool(record["preconditioner"].get("row_space_preserving"))
     floors = [float(c["evidence"]["residual_floor"]) for c in record["claims"]
               if c["id"] == "convergence" and c["evidence"].get("residual_floor") not in (None, "nan")]
-    return {"residual": residual_figure(name, histories, min(floors) if floors else None),
-            "step": step_figure(name, histories),
-            "drift": drift_figure(name, histories, left_inv),
-            "limits": limits_figure(name, histories, left_inv)}
+    f = as_figures
+    return {"residual": residual_figure(name, histories, min(floors) if floors else None, as_figure=f),
+            "step": step_figure(name, histories, as_figure=f),
+            "drift": drift_figure(name, histories, left_inv, as_figure=f),
+            "limits": limits_figure(name, histories, left_inv, as_figure=f)}
