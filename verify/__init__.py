@@ -30,7 +30,7 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["__version__", "check", "margin", "lr_study", "prove", "random_problem", "problem",
            "Result", "ProofResult", "InputError"]

@@ -34,7 +34,7 @@ def tool_version() -> str:
         from importlib.metadata import version
         return version("dspgd-verify")
     except Exception:  # not installed (running from a source tree)
-        from . import __version__
+        from ._version import __version__
         return __version__
 
 

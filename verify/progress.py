@@ -2,7 +2,8 @@
 
 Levels: ``0`` quiet (``-q``, or stderr is not a terminal), ``1`` a tqdm bar per command
 (the default on a terminal), ``2`` the bar plus one line per finished unit and its detail
-(``-v``: per-run iterations, stop reasons, seconds).  The level is a context variable set for
+(``-v``: per-run iterations, stop reasons, seconds).  The bar is drawn only on a terminal; the
+``-v`` lines are written to a file or pipe as well.  The level is a context variable set for
 the duration of one command (:func:`level_for`), so nothing process-wide stays changed.
 
 Usage::
@@ -57,7 +58,7 @@ class Bar:
         self.stream = stream or sys.stderr
         self.count = 0
         self._tqdm = None
-        if level >= 1:
+        if level >= 1 and getattr(self.stream, "isatty", lambda: False)():
             try:
                 from tqdm import tqdm
                 self._tqdm = tqdm(total=total, desc=what, unit="run", file=self.stream, leave=False,
