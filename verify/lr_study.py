@@ -266,7 +266,35 @@ def lr_study_figure(study: LrStudy, as_figure: bool = False):
         bx.set_axis_off()
     bx.set_xlabel(r"learning rate $\eta$")
     bx.grid(True, which="both", alpha=0.3)
+    _sparse_log_ticks(ax, bx)
     return fig if as_figure else _png(fig)
+
+
+def _sparse_log_ticks(*axes) -> None:
+    """Label log-scale x axes at 1, 2 and 5 times powers of ten only (no minor labels), tilted, so
+    the tick labels of a range under a decade do not overlap."""
+    from matplotlib.ticker import LogFormatterSciNotation, LogLocator, NullFormatter
+    for a in axes:
+        if a.get_xscale() != "log":
+            continue
+        a.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        a.xaxis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False))
+        a.xaxis.set_minor_formatter(NullFormatter())
+        a.tick_params(axis="x", labelrotation=30, labelsize=8)
+
+
+def lr_study_data(study: LrStudy) -> str:
+    """The numbers behind :func:`lr_study_figure`, as CSV (one row per learning rate)."""
+    import csv
+    import io
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["fraction", "eta", "distance", "error_bound", "resolved", "fit_residual"])
+    residuals = iter(study.fit.residuals) if study.fit is not None else iter(())
+    for p in study.points:
+        w.writerow([_fraction_str(p.fraction), p.eta, p.distance, p.error_bound, p.resolved,
+                    next(residuals, "") if p.resolved else ""])
+    return buf.getvalue()
 
 
 def summary_lines(study: LrStudy) -> list[str]:

@@ -215,8 +215,9 @@ def _print_records(args, records: list[dict], histories: list[dict] | None = Non
         written = write_check_report(args.report, records, histories or [{} for _ in records],
                                      f"exit status {status} ({STATUS_MEANING[status]}); {summary}",
                                      provenance=provenance(args))
-        where = f"in {os.path.dirname(written[-1]) or '.'}" if len(written) > 1 else "(no iteration was run)"
-        print(f"report: {written[0]} ({len(written) - 1} figures {where})", file=sys.stderr)
+        pngs = [w for w in written if w.endswith(".png")]
+        where = f"with their data (CSV) in {os.path.dirname(written[-1]) or '.'}" if pngs else "(no iteration was run)"
+        print(f"report: {written[0]} ({len(pngs)} figures {where})", file=sys.stderr)
     if args.json:
         print(json.dumps(results_envelope("check", records, status, strict, getattr(args, "argv", None),
                                           shared=("problem", "settings")), indent=2))

@@ -6,7 +6,6 @@ input.  The study measures; it does not turn the slope into a verdict.
 """
 from __future__ import annotations
 
-import base64
 import html
 import json
 import os
@@ -156,28 +155,29 @@ def run_lr_study(args):
                     max_iter=args.max_iter, timeout=timeout)
 
 
-def write_lr_report(path: str, study) -> list[str]:
-    """Markdown or self-contained HTML with the summary, the JSON record and the figure."""
-    from ..lr_study import lr_study_figure, summary_lines
-    from ..report.files import figures_dir, report_format, write_files
+def write_lr_report(path: str, study, provenance: dict | None = None) -> list[str]:
+    """Markdown or self-contained HTML: provenance, the summary, the figure with its data (CSV
+    beside the PNG) and the whole JSON record."""
+    from ..lr_study import lr_study_figure, lr_study_data, summary_lines
+    from ..report.files import (csv_name, figures_dir, html_figure, html_head, provenance_lines, report_format,
+                                write_files)
     png = lr_study_figure(study)
+    data = lr_study_data(study)
     name = f"{study.record['preconditioner']['name']}-lr-study.png"
     rel = f"{os.path.basename(figures_dir(path))}/{name}"
     summary = "\n".join(summary_lines(study))
     caption = ("||W_inf(eta) - W_flow|| / ||W_GD - W0|| versus eta (log-log) with the least-squares line and a "
                "slope-1 guide (docs/theory.md §3.3 predicts slope 1); right: the residuals of the fit.")
-    record = json.dumps(study.record, indent=1)
+    record = json.dumps(study.record, indent=1, ensure_ascii=False)
+    title = "dspgd-verify lr-study report"
     if report_format(path) == "md":
-        text = "\n".join(["# dspgd-verify lr-study report", "", "```", summary, "```", "", f"![lr-study]({rel})", "",
-                          f"*{caption}*", "", "<details><summary>record (JSON)</summary>", "", "```json", record,
+        prov = [f"- {line}" for line in provenance_lines(provenance)]
+        text = "\n".join([f"# {title}", "", *prov, "", "```", summary, "```", "", f"![lr-study]({rel})", "",
+                          f"*{caption}* Data: [{csv_name(rel)}]({csv_name(rel)})", "",
+                          "<details><summary>the whole record (JSON)</summary>", "", "```json", record,
                           "```", "", "</details>", ""])
     else:
         e = html.escape
-        b64 = base64.b64encode(png).decode("ascii")
-        text = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>dspgd-verify lr-study</title></head>"
-                f"<body style='font-family:sans-serif;max-width:1100px;margin:2em auto'>"
-                f"<h1>dspgd-verify lr-study report</h1><pre>{e(summary)}</pre>"
-                f"<figure><img style='max-width:100%' alt='lr-study' src='data:image/png;base64,{b64}'>"
-                f"<figcaption>{e(caption)}</figcaption></figure>"
-                f"<details><summary>record (JSON)</summary><pre>{e(record)}</pre></details></body></html>")
-    return write_files(path, text, {name: png})
+        text = (html_head(title, provenance) + f"<pre>{e(summary)}</pre>" + html_figure(name, png, data, caption)
+                + f"<details><summary>the whole record (JSON)</summary><pre>{e(record)}</pre></details></body></html>")
+    return write_files(path, text, {name: png, csv_name(name): data.encode("utf-8")})
