@@ -116,10 +116,12 @@ def test_prove_and_lr_study_and_margin():
 
 def test_names_version_and_typing():
     assert set(verify.__all__) >= {"check", "margin", "lr_study", "prove", "random_problem", "Result", "__version__"}
-    import verify.check as _  # noqa: F401  (the submodule import must not replace the function)
-    assert callable(verify.check) and verify.check.__module__ == "verify"
+    import verify.check as vc  # the submodule import keeps verify.check callable as the API function
+    import verify.margin.kkt as kkt
+    assert callable(verify.check) and callable(verify.margin) and callable(verify.lr_study)
+    assert vc.Settings().dps == 50 and callable(kkt.kkt_profile)
     from verify.check import Settings  # the submodule stays importable
-    assert Settings().dps == 50
+    assert Settings is vc.Settings
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert verify.__version__ == meta["project"]["version"]
     assert (ROOT / "verify" / "py.typed").exists()

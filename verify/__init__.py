@@ -114,19 +114,27 @@ def problem(X: Any, Y: Any, W0: Any = None, *, loss: str = "square") -> "Problem
     return _problem(X, Y, W0, loss=loss)
 
 
+class _CallableModule(types.ModuleType):
+    """The submodules ``verify.check``, ``verify.margin`` and ``verify.lr_study``, callable as the API's
+    functions of the same names (``verify.check(K, ...)``), so both ``verify.check(...)`` and
+    ``import verify.check as vc; vc.Settings`` / ``import verify.margin.kkt`` keep working."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return _API[self.__name__.rpartition(".")[2]](*args, **kwargs)
+
+
 class _Package(types.ModuleType):
-    """``verify.check``, ``verify.margin`` and ``verify.lr_study`` stay the API's functions after
-    the submodules of the same names are imported (the import system would otherwise bind the
-    submodule over the function); the submodules remain ``sys.modules["verify.check"]`` etc., so
-    ``from verify.check import Settings`` works as before."""
+    """When the import system binds a submodule named like an API function onto the package, the
+    submodule becomes callable as that function (:class:`_CallableModule`)."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in _SHADOWED and isinstance(value, types.ModuleType):
-            return
+        if name in _API and isinstance(value, types.ModuleType) and not isinstance(value, _CallableModule):
+            value.__class__ = _CallableModule
+            value.__doc__ = f"{value.__doc__ or ''}\n\nCalling this module calls the public API:\n\n{_API[name].__doc__}"
         super().__setattr__(name, value)
 
 
-_SHADOWED = frozenset({"check", "margin", "lr_study"})
+_API = {"check": check, "margin": margin, "lr_study": lr_study}
 sys.modules[__name__].__class__ = _Package
 
 

@@ -83,7 +83,7 @@ def cmd_sweep(args) -> int:
     seconds = time.perf_counter() - t0
     rows.sort(key=lambda r: (r["n"], r["d"], r["k"], r["seed"], names.index(r["preconditioner"])))
     if args.out:
-        write_rows(rows, args.out, fmt)
+        write_rows(rows, args.out, fmt, getattr(args, "argv", None))
     summary = summarize(rows, len(instances), seconds)
     summary.update(preconditioners=list(names), sizes=[f"{n}x{d}x{k}" for n, d, k in sizes], backend=settings.backend,
                    tolerance=settings.tolerance(), out=args.out,
