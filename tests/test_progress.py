@@ -53,3 +53,12 @@ def test_quiet_bar_writes_nothing():
     bar.done("x", ["y"])
     bar.close()
     assert stream.getvalue() == ""
+
+
+def test_sweep_counter_is_silenced_by_q(capsys, tmp_path):
+    argv = ["sweep", "--preconditioners", "gd", "--sizes", "2x4x1", "--seeds", "0", "--jobs", "1",
+            "--out", str(tmp_path / "s.csv")]
+    assert main(argv) == 0
+    assert "1/1 instances" in capsys.readouterr().err
+    assert main([*argv, "-q"]) == 0
+    assert capsys.readouterr().err == ""

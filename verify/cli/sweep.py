@@ -79,7 +79,11 @@ def cmd_sweep(args) -> int:
     if len(instances) * len(names) > MAX_TASKS:
         raise InputError(f"sweep too large: {len(instances) * len(names)} checks (limit {MAX_TASKS})")
     t0 = time.perf_counter()
-    rows = run_sweep(instances, names, settings, jobs=jobs, scheduler=args.dask_scheduler)
+    import io
+
+    from ..campaign.sweep import Progress
+    counter = Progress(len(instances), stream=io.StringIO()) if getattr(args, "quiet", False) else None  # -q
+    rows = run_sweep(instances, names, settings, jobs=jobs, scheduler=args.dask_scheduler, progress=counter)
     seconds = time.perf_counter() - t0
     rows.sort(key=lambda r: (r["n"], r["d"], r["k"], r["seed"], names.index(r["preconditioner"])))
     if args.out:
