@@ -41,17 +41,6 @@ def _valid(validator, obj) -> None:
     assert not errors, [f"{list(e.path)}: {e.message[:200]}" for e in errors[:5]]
 
 
-@pytest.fixture(scope="module")
-def headline_small():
-    """The headline run (every catalogue entry) on a small problem, once for this module."""
-    import contextlib
-    import io
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        code = main(["check", *SMALL, "--json"])
-    return code, json.loads(buf.getvalue())
-
-
 def test_check_headline_validates_and_every_claim_has_the_same_keys(validator, headline_small):
     code, out = headline_small
     _valid(validator, out)

@@ -74,10 +74,9 @@ def test_quadratic_check_exits_0_with_the_line_and_strict_keeps_1(capsys):
     assert rec["exit_status"] == 1 and rec["strict_exit_status"] == 1
 
 
-def test_headline_check_small_exits_0(capsys):
+def test_headline_check_small_exits_0(headline_small):
     """Deliberate change: the headline (every catalogue entry) exits 0, not 1."""
-    code = main(["check", *SMALL, "--json"])
-    out = json.loads(capsys.readouterr().out)
+    code, out = headline_small
     assert code == 0 and out["exit_status"] == 0 and out["strict_exit_status"] == 1
     assert out["summary"].startswith("every outcome as the papers predict")
 
