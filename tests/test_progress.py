@@ -29,7 +29,8 @@ def test_every_long_command_reports_progress(capsys):
     for argv, needle in ((["proofs", "--only", "I1", "-v"], "proofs [1/1] I1 done"),
                          (["lr-study", "--preconditioner", "adam", "--n", "1", "--d", "3", "--k", "1", "--dps", "20",
                            "--fractions", "0.2,0.4", "-v"], "lr-study [2/2] fraction 0.4 done"),
-                         (["margin", "--optimizer", "ngd", "--steps", "200", "-v"], "margin [1/1] ngd done")):
+                         (["margin", "--optimizer", "ngd", "--steps", "200", "-v"], "margin [1/1] ngd done"),
+                         (["selftest", "--only", "adam-limit-is-gd", "-v"], "selftest [1/1] adam-limit-is-gd done")):
         main(argv)
         assert needle in capsys.readouterr().err, argv
 

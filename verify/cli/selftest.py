@@ -16,6 +16,7 @@ import json
 import time
 
 from ..envelope import envelope
+from ..progress import progress_for
 from ..selftest import planted as S
 
 
@@ -43,7 +44,12 @@ def cmd_selftest(args) -> int:
             print(f"{c.id:40s} {c.expect:8s} {c.statement}  [{c.source}]")
         return 0
     t0 = time.perf_counter()
-    results = S.run_all(cases)
+    results = []
+    with progress_for(args, "selftest", len(cases)) as bar:
+        for c in cases:  # S.run_all, one case at a time for the progress bar
+            bar.start(c.id)
+            results.append(S.run_case(c))
+            bar.done(c.id, [f"{results[-1].outcome.verdict} (expected {c.expect})"])
     summ = S.summary(results)
     mutation = S.mutation_check(cases) if args.mutation else None
     slipped = [r for r in mutation or [] if r.outcome.verdict != "refuted"]
