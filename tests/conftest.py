@@ -13,3 +13,21 @@ settings.register_profile("ci", deadline=None, derandomize=True, max_examples=12
 settings.register_profile("campaign", deadline=None, derandomize=False, max_examples=2000,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def headline_small():
+    """``dspgd-verify check --n 2 --d 4 --k 1 --dps 30 --json`` (every catalogue entry, a small
+    problem), run once per session: ``(exit status, JSON object)``."""
+    import contextlib
+    import io
+    import json
+
+    from verify.cli import main
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = main(["check", "--n", "2", "--d", "4", "--k", "1", "--dps", "30", "--json"])
+    return code, json.loads(buf.getvalue())

@@ -88,8 +88,8 @@ def test_every_verified_states_its_precision_and_the_rerun_agrees(name, capsys):
     assert verified
     for c in verified:
         assert c["error_bound"] is not None, c
-        if c["error_bound"] == "exact":
-            assert c["id"] == "assumptions"
+        if c["exact"]:
+            assert c["id"] == "assumptions" and c["error_bound"] == "0"
             continue
         ev = c["evidence"]
         assert ev["dps"] == 30 and ev["rerun_dps"] == 50, c

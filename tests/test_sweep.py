@@ -70,8 +70,17 @@ def test_sweep_parquet_round_trip(tmp_path):
     assert main(["sweep", "--preconditioners", "clip", "--sizes", "2x5x1", "--seeds", "3", "--jobs", "1",
                  "--out", str(out)]) == 0
     df = pd.read_parquet(out)
-    assert list(df.columns) == list(COLUMNS) and len(df) == 10
+    # issue 16: a float column per preconditioner parameter after the common ones, and provenance
+    assert list(df.columns) == [*COLUMNS, "param_c"] and len(df) == 10
     assert set(df["verdict"]) <= {"verified", "not_applicable"}
+    assert df["param_c"].dtype == float and set(df["params"]) == {'{"c":"1"}'}
+    import json
+
+    import pyarrow.parquet as pq
+
+    import verify
+    meta = json.loads(pq.read_schema(out).metadata[b"dspgd-verify"])
+    assert meta["tool"] == {"name": "dspgd-verify", "version": verify.__version__} and meta["argv"][0] == "sweep"
 
 
 def test_parse_sizes_and_seeds():

@@ -29,6 +29,7 @@ from symbolic.facts import Fact
 from .claims import judge as C
 from .characterization import characterize
 from .claims.equal_limits import equality_theorem
+from .envelope import complete_check_record, tool_version
 from .runs import LearningRate, run_at
 from .verdict import DEFAULT_TOL, Verdict, exit_status
 
@@ -205,7 +206,7 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
         histories = run_histories(runs, w_gd, scale)
     if "library" in pre.extra:
         record["preconditioner"]["update_computed_by"] = pre.extra["library"]
-    return CheckResult(record, verdicts, histories)
+    return CheckResult(complete_check_record(record), verdicts, histories)
 
 
 def run_histories(runs: list, w_gd, scale) -> dict:
@@ -253,7 +254,7 @@ def stopped(problem: Problem, description: dict, facts: dict, settings: Settings
         "claims": [verdict.to_json()],
         "seconds": 0.0,
     }
-    return CheckResult(record, [verdict])
+    return CheckResult(complete_check_record(record), [verdict])
 
 
 def _arithmetic(runs: list, dps: int) -> dict:
@@ -280,8 +281,4 @@ def check_by_name(problem: Problem, name: str, params: dict, settings: Settings,
 
 
 def _version() -> str:
-    try:
-        from importlib.metadata import version
-        return version("dspgd-verify")
-    except Exception:  # not installed (running from a source tree)
-        return "0.1.0"
+    return tool_version()

@@ -41,6 +41,7 @@ from numeric.precision import working_precision
 from numeric.preconditioners.base import Preconditioner, _fraction_str
 from numeric.problem import Problem
 
+from .progress import progress
 from .runs import LearningRate, run_at
 
 RESOLVED_FACTOR = 100
@@ -140,7 +141,10 @@ def lr_study(problem: Problem, pre: Preconditioner, fractions: list[Fraction], d
             notes.append("K is left-orthogonally invariant: every limit equals W_GD (docs/theory.md §3.2), so the slope is "
                          "undefined; distances below are to W_GD and are rounding-level")
         else:
-            flow, check_diff = checked_flow_limit(xp, pre, timeout=timeout)
+            with progress("lr-study: gradient flow", 1) as bar:
+                bar.start("integrating the flow")
+                flow, check_diff = checked_flow_limit(xp, pre, timeout=timeout)
+                bar.done("gradient flow", [f"flow stopped by {flow.stop_reason} after {flow.steps} steps"])
             target = [[hctx.mpf(v) for v in c] for c in flow.W]
             flow_err = hctx.mpf(flow.error_estimate)
             if flow.stop_reason != "floor":
@@ -155,17 +159,9 @@ def lr_study(problem: Problem, pre: Preconditioner, fractions: list[Fraction], d
                           "quadrature_error_estimate": dec(cf_err / scale, 3),
                           "integrator_error_estimate": dec(flow_err / scale, 3),
                           "agree": bool(gap <= 10 * (cf_err + flow_err) / scale + hctx.mpf(10) ** (8 - dps))}
-        for f in fractions:
-            run = run_at(LearningRate("frac", f), pre, xp, xph, max_iter, timeout, backend)
-            dist = fro_norm(hctx, sub(run.W, target)) / scale
-            bound = None if run.error_abs is None else (run.error_abs + flow_err) / scale
-            converged = run.traj.stop_reason == "floor" and bound is not None
-            reference_ok = flow is None or flow.stop_reason == "floor"  # an unfinished flow resolves nothing
-            resolved = converged and reference_ok and dist > RESOLVED_FACTOR * bound
-            points.append(StudyPoint(f, float(run.eta), run.label, float(dist),
-                                     None if bound is None else float(bound), run.traj.iterations,
-                                     run.traj.stop_reason, bool(resolved), run.traj.seconds + run.traj_hi.seconds,
-                                     [[float(v) for v in c] for c in run.W]))
+        with progress("lr-study", len(fractions)) as bar:
+            points = _run_points(fractions, pre, xp, xph, hctx, max_iter, timeout, backend, target, scale,
+                                 flow, flow_err, bar)
         usable = [p for p in points if p.resolved]
         if not left_inv:
             if len({p.eta for p in usable}) >= 2:
@@ -212,7 +208,28 @@ def lr_study(problem: Problem, pre: Preconditioner, fractions: list[Fraction], d
     return LrStudy(record, points, fit, flow)
 
 
-def lr_study_figure(study: LrStudy) -> bytes:
+def _run_points(fractions, pre, xp, xph, hctx, max_iter, timeout, backend, target, scale, flow, flow_err,
+                bar) -> list[StudyPoint]:
+    """DSPGD at each fraction: the distance of ``W_inf(eta)`` to ``target`` and its error bound."""
+    points = []
+    for f in fractions:
+        bar.start(f"fraction {_fraction_str(f)}")
+        run = run_at(LearningRate("frac", f), pre, xp, xph, max_iter, timeout, backend)
+        dist = fro_norm(hctx, sub(run.W, target)) / scale
+        bound = None if run.error_abs is None else (run.error_abs + flow_err) / scale
+        converged = run.traj.stop_reason == "floor" and bound is not None
+        reference_ok = flow is None or flow.stop_reason == "floor"  # an unfinished flow resolves nothing
+        resolved = converged and reference_ok and dist > RESOLVED_FACTOR * bound
+        points.append(StudyPoint(f, float(run.eta), run.label, float(dist),
+                                 None if bound is None else float(bound), run.traj.iterations,
+                                 run.traj.stop_reason, bool(resolved), run.traj.seconds + run.traj_hi.seconds,
+                                 [[float(v) for v in c] for c in run.W]))
+        bar.done(f"fraction {_fraction_str(f)}", [f"eta {run.label}: {run.traj.iterations} iterations, stopped by "
+                                                  f"{run.traj.stop_reason}, distance {float(dist):.3e}"])
+    return points
+
+
+def lr_study_figure(study: LrStudy, as_figure: bool = False):
     """log-log distances with the fitted line and a slope-1 guide; the fit's residuals beside it."""
     from .report.figures import _figure, _png
     rec = study.record
@@ -249,7 +266,35 @@ def lr_study_figure(study: LrStudy) -> bytes:
         bx.set_axis_off()
     bx.set_xlabel(r"learning rate $\eta$")
     bx.grid(True, which="both", alpha=0.3)
-    return _png(fig)
+    _sparse_log_ticks(ax, bx)
+    return fig if as_figure else _png(fig)
+
+
+def _sparse_log_ticks(*axes) -> None:
+    """Label log-scale x axes at 1, 2 and 5 times powers of ten only (no minor labels), tilted, so
+    the tick labels of a range under a decade do not overlap."""
+    from matplotlib.ticker import LogFormatterSciNotation, LogLocator, NullFormatter
+    for a in axes:
+        if a.get_xscale() != "log":
+            continue
+        a.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        a.xaxis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False))
+        a.xaxis.set_minor_formatter(NullFormatter())
+        a.tick_params(axis="x", labelrotation=30, labelsize=8)
+
+
+def lr_study_data(study: LrStudy) -> str:
+    """The numbers behind :func:`lr_study_figure`, as CSV (one row per learning rate)."""
+    import csv
+    import io
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["fraction", "eta", "distance", "error_bound", "resolved", "fit_residual"])
+    residuals = iter(study.fit.residuals) if study.fit is not None else iter(())
+    for p in study.points:
+        w.writerow([_fraction_str(p.fraction), p.eta, p.distance, p.error_bound, p.resolved,
+                    next(residuals, "") if p.resolved else ""])
+    return buf.getvalue()
 
 
 def summary_lines(study: LrStudy) -> list[str]:

@@ -1,6 +1,6 @@
 """Claim D: learning-rate dependence of the limit, with an O(eta) error (docs/theory.md §3.3, docs/derivations.md §6.4).
 
-    K outside the left-invariant class:
+    K outside the left-invariant class, grad K not linear (K not quadratic):
         W_inf(eta) - W_0 = X^+(-R_0) + b_inf(eta),   b_inf(eta) = -eta sum_t P_perp grad K(G_t),
     a Riemann sum of the gradient flow's drift -integral P_perp grad K(G(tau)) d tau, so
         ||W_inf(eta) - W_flow|| = O(eta)  as eta -> 0  (first order: log-log slope 1).
@@ -19,7 +19,11 @@ Steps:
 2. numeric: adam (eps 1/20), n = k = 1, d = 3: W_inf(eta) by DSPGD at 50 digits (with error bounds)
    for eta = 1/40, 1/20, 1/10, 1/5 of 2/(L ||x||^2), and W_flow by 50-digit quadrature (private
    mpmath context); the fitted log-log slope of ||W_inf(eta) - W_flow|| against eta lies in
-   [0.9, 1.1] and every distance exceeds 100 times its error bounds.
+   [0.9, 1.1] and every distance exceeds 100 times its error bounds;
+3. numeric: the hypothesis "grad K not linear" is needed: for ``quadratic`` K (grad K(G) = H vec(G),
+   not left-invariant) the verification core's ``lr_dependence`` is refuted, the limits at
+   eta = 0.45 and 0.9 agree to within their error bounds (the H^{-1}-weighted minimum-norm
+   interpolator for every eta, docs/theory.md §3.3), as ``dspgd-verify check`` reports.
 """
 from __future__ import annotations
 
@@ -58,6 +62,24 @@ def _claim(context) -> Evidence:
     return Evidence("verified", f"adam (eps 1/10), n = {p.n}, d = {p.d}, k = {p.k}: limits at lr {ev['between'][0]} and "
                     f"{ev['between'][1]} differ by {d:.3e} (relative) > 2 x summed error bound {ev['summed_error_bound']}; "
                     f"not applicable to muon (left-invariant)", f"{d:.3e}")
+
+
+def _quadratic_excluded(context) -> Evidence:
+    """``quadratic`` K: ``lr_dependence`` must come out refuted (the limit does not depend on eta)."""
+    from numeric.preconditioners.catalog import make_preconditioner
+    from numeric.problem import random_problem
+    from verify.check import check
+    p = random_problem(2, 4, 1, seed=int(np.random.default_rng([context.seed, 0xD2]).integers(2**31)), w0="random")
+    rec = check(p, make_preconditioner("quadratic", {}, shape=(4, 1), seed=p.seed or 0),
+                settings(30, (Fraction(45, 100), Fraction(9, 10)))).record
+    c = claims_of(rec, "lr_dependence")[0]
+    if c["verdict"] == "refuted":
+        return Evidence("verified", f"quadratic K (n = {p.n}, d = {p.d}): lr_dependence refuted as the hypothesis "
+                        f"'grad K not linear' requires: {c['reason']}", c["evidence"].get("max_pairwise_distance"))
+    if c["verdict"] == "verified":
+        return Evidence("failed", f"quadratic K: the limits differ ({c['reason']}), against docs/theory.md §3.3",
+                        None, {"n": p.n, "d": p.d, "k": p.k, "seed": p.seed})
+    return Evidence("unknown", f"quadratic K: {c['reason']}")
 
 
 def slope_data(context, fracs=SLOPE_FRACS, eps=SLOPE_EPS, d: int = 3, dps: int | None = None) -> dict:
@@ -136,15 +158,20 @@ def _slope(context) -> Evidence:
 
 RESULT = Result(
     id="lr_dependence",
-    title="learning-rate dependence: W_inf(eta) -> W_flow with an O(eta) error",
-    latex=r"K \text{ not left-invariant}:\ \|W_\infty(\eta) - W_\infty^{\mathrm{flow}}\| = O(\eta),\quad"
+    title="learning-rate dependence (grad K not linear): W_inf(eta) -> W_flow with an O(eta) error",
+    latex=r"K \text{ not left-invariant},\ \nabla K \text{ not linear}:\ \|W_\infty(\eta) - W_\infty^{\mathrm{flow}}\| = O(\eta),\quad"
           r"W^{\mathrm{flow}}_\infty - W_0 = -\int_0^{r_0} \frac{\nabla K(xs)}{\langle x, \nabla K(xs)\rangle}\,ds\ (n = k = 1)",
-    text="for K outside the left-invariant class the limit depends on eta: W_inf(eta) -> W_flow as eta -> 0 with an "
-         "O(eta) error (log-log slope 1); for n = k = 1, W_flow - W0 = -integral_0^{r0} grad K(x s)/<x, grad K(x s)> ds",
+    text="for K outside the left-invariant class whose gradient is not linear, the limit depends on eta: "
+         "W_inf(eta) -> W_flow as eta -> 0 with an O(eta) error (log-log slope 1); for n = k = 1, "
+         "W_flow - W0 = -integral_0^{r0} grad K(x s)/<x, grad K(x s)> ds. A quadratic K (linear grad K) is excluded: "
+         "its limit is the H^-1-weighted minimum-norm interpolator for every eta (docs/theory.md §3.3)",
     hypotheses=("K convex, C^2 near the path, not left-orthogonally invariant",
+                "grad K not linear (K not quadratic); a quadratic K's limit does not depend on eta",
                 "DSPGD converges linearly for every eta in the range (Theorem A)", "n = k = 1 for the closed form"),
     steps=(Step("verification core: adam's limits at two learning rates differ beyond their error bounds", "numeric",
                 _claim),
            Step("adam, n = k = 1: log-log slope of ||W_inf(eta) - W_flow|| vs eta in [0.9, 1.1] (4 learning rates)",
-                "numeric", _slope)),
+                "numeric", _slope),
+           Step("the hypothesis is needed: quadratic K (linear grad K) has lr_dependence refuted by the verification core",
+                "numeric", _quadratic_excluded)),
 )

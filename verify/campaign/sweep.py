@@ -35,7 +35,7 @@ from ..verdict import VERDICTS
 EXTRA_HINT = "pip install joblib 'dask[distributed]' pandas pyarrow (or, from a clone, pip install '.[sweep]')"
 DEFAULT_PRECONDITIONERS = ("gd", "ngd", "clip", "adam", "sign", "muon")
 MAX_TASKS = 1_000_000
-COLUMNS = ("instance", "n", "d", "k", "seed", "preconditioner", "lr", "lr_fraction", "claim", "verdict",
+COLUMNS = ("instance", "n", "d", "k", "seed", "preconditioner", "params", "lr", "lr_fraction", "claim", "verdict",
            "distance", "error_bound", "c_empirical", "iterations", "seconds", "backend", "reason")
 _SIZE = re.compile(r"^(\d{1,4})x(\d{1,5})x(\d{1,3})$")
 _RANGE = re.compile(r"^(\d{1,10})\.\.(\d{1,10})$")
@@ -197,7 +197,8 @@ def rows_from_record(inst: Instance, name: str, record: dict, seconds: float) ->
         if c["id"] == "general_bound" and distance is not None:
             distance = abs(distance - 1)  # distance of c_emp from 1 (the left-invariant value)
         frac = fracs.get(lr)
-        rows.append(_row(inst, name, lr, _num(frac), c["id"], c["verdict"], distance=distance,
+        rows.append(_row(inst, name, lr, _num(frac), c["id"], c["verdict"], params=_params_text(record),
+                         distance=distance,
                          error_bound=_num(c.get("error_bound")), c_empirical=per_lr.get(lr, {}).get("c_empirical"),
                          iterations=per_lr.get(lr, {}).get("iterations"), seconds=round(seconds, 4),
                          backend=st.get("backend"), reason=c.get("reason")))
@@ -265,16 +266,37 @@ def _dask_client(address: str):
 
 
 # ----------------------------------------------------------------------------- output
-def write_rows(rows: list[dict], path: str, fmt: str) -> None:
-    """CSV with the standard library; Parquet through pandas + pyarrow."""
+def _params_text(record: dict) -> str:
+    """The preconditioner's parameters as compact JSON (``{"eps": "0.1"}``; exact decimals)."""
+    import json
+    return json.dumps(record.get("preconditioner", {}).get("params", {}), sort_keys=True, separators=(",", ":"))
+
+
+def write_rows(rows: list[dict], path: str, fmt: str, argv: list[str] | None = None) -> None:
+    """CSV with the standard library; Parquet through pandas + pyarrow, with one float column
+    ``param_<name>`` per preconditioner parameter and the tool's version, the schema version and
+    the command line as file metadata (key ``dspgd-verify``)."""
     if fmt == "csv":
         with open(path, "w", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=COLUMNS)
             w.writeheader()
             w.writerows(rows)
         return
+    import json
+
     import pandas as pd
-    pd.DataFrame(rows, columns=list(COLUMNS)).to_parquet(path, engine="pyarrow", index=False)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ..envelope import SCHEMA_VERSION, tool
+    df = pd.DataFrame(rows, columns=list(COLUMNS))
+    parsed = [json.loads(p) if p else {} for p in df["params"]]
+    for name in sorted({k for p in parsed for k in p}):
+        df[f"param_{name}"] = [_num(p.get(name)) for p in parsed]
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    meta = {**(table.schema.metadata or {}),
+            b"dspgd-verify": json.dumps({"tool": tool(), "schema_version": SCHEMA_VERSION, "argv": argv}).encode()}
+    pq.write_table(table.replace_schema_metadata(meta), path)
 
 
 def summarize(rows: list[dict], n_instances: int, seconds: float) -> dict:

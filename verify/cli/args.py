@@ -34,3 +34,21 @@ def int_in(lo: int, hi: int, what: str):
         return v
     parse.__name__ = what
     return parse
+
+#: what each exit status of ``check`` and ``margin`` means (docs/cli.md)
+STATUS_MEANING = {0: "every outcome as predicted", 1: "an outcome against a prediction, or a claim refuted",
+                  3: "some claim inconclusive"}
+
+
+def provenance(args) -> dict:
+    """Tool version, command line and date (UTC) of this run, for reports."""
+    import datetime
+    import shlex
+    import sys
+
+    from ..envelope import tool
+    argv = getattr(args, "argv", None)
+    line = "dspgd-verify " + " ".join(shlex.quote(a) for a in argv) if argv is not None else "(Python API)"
+    return {"tool": tool(), "command_line": line,
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "python": sys.version.split()[0]}

@@ -5,6 +5,7 @@ import json
 
 from numeric.preconditioners.catalog import CATALOG, make_preconditioner
 
+from ..envelope import envelope
 from ..report.tables import catalog_table
 
 
@@ -28,7 +29,7 @@ def cmd_catalog(args) -> int:
             e["params"] = {"kappa": "4 (random SPD H with eigenvalues in [1, kappa]; or H from --problem)"}
         entries.append(e)
     if args.json:
-        print(json.dumps({"catalog": entries}, indent=2))
+        print(json.dumps(envelope("catalog", {"catalog": entries}, 0, getattr(args, "argv", None)), indent=2))
     else:
         print(catalog_table(entries))
     return 0

@@ -1,6 +1,8 @@
 """``dspgd-verify check``: run DSPGD and judge the claims of the DSPGD paper (paper 1).
 
-Exit status: 0 every applicable claim verified; 1 some claim refuted; 3 inconclusive; 2 bad input.
+Exit status (docs/cli.md): 0 every outcome as the papers predict (a planted counterexample refuted, every
+other applicable claim verified); 1 an outcome against a prediction, or an unpredicted claim (``--claim``)
+refuted; 3 inconclusive; 2 bad input.  ``--strict``: from the verdicts alone.
 """
 from __future__ import annotations
 
@@ -25,7 +27,11 @@ from ..custom import build_custom
 from ..library_check import LIBRARY, library_backend, library_preconditioner
 from ..report.tables import check_header, claims_table, refutation_notes
 from ..runs import LearningRate
-from ..verdict import DEFAULT_TOL, exit_status
+from ..envelope import results_envelope, statuses
+from ..predictions import summary_line
+from ..progress import progress_for
+from ..verdict import DEFAULT_TOL
+from .args import STATUS_MEANING, provenance
 
 
 def add_parser(sub, int_in) -> None:
@@ -61,6 +67,8 @@ def add_parser(sub, int_in) -> None:
     c.add_argument("--timeout", metavar="SECONDS", help="time budget per run (seconds)")
     c.add_argument("--solver", default="CLARABEL", metavar="NAME", help="cvxpy solver (CLARABEL)")
     c.add_argument("--jobs", type=int_in(1, 64, "--jobs"), default=None, help="parallel processes (headline run)")
+    c.add_argument("--strict", action="store_true",
+                   help="exit status from the verdicts alone (1 on any refutation), ignoring the papers' predictions")
     c.add_argument("--json", action="store_true", help="one JSON object on stdout")
     c.add_argument("--report", metavar="FILE.md|FILE.html",
                    help="also write a report with figures (PNGs in FILE_files/); needs the report extra")
@@ -102,11 +110,13 @@ def _check_worker(job):
     return result.record, result.histories
 
 
-def _exit_from_records(records: list[dict]) -> int:
-    return exit_status([c for r in records for c in r["claims"]])
-
-
 def cmd_check(args) -> int:
+    records, histories = run_check(args)
+    return _print_records(args, records, histories)
+
+
+def run_check(args) -> tuple[list[dict], list[dict]]:
+    """Validate ``args`` (InputError on bad input), run every check: ``(records, histories)``."""
     from numeric.backends import flint_loop as flint_backend
     if args.report is not None:
         from ..report.files import validate_report_path
@@ -119,7 +129,7 @@ def cmd_check(args) -> int:
         raise InputError("--backend flint needs python-flint: pip install python-flint (or, from a clone, pip install '.[fast]')")
     if args.backend == "auto":
         args.backend = "flint" if flint_backend.available() else "mpmath"
-    params = parse_assignments(args.param)
+    params = getattr(args, "param_values", None) or parse_assignments(args.param)
     custom = args.K is not None or args.update is not None
     if custom and args.preconditioner:
         raise InputError("--K/--update exclude --preconditioner")
@@ -141,56 +151,76 @@ def cmd_check(args) -> int:
     if args.solver not in cvxpy.installed_solvers():
         raise InputError(f"--solver {args.solver!r} is not an installed cvxpy solver "
                          f"(installed: {', '.join(cvxpy.installed_solvers())})")
-    problem, H = make_problem(args)
+    given = getattr(args, "problem_value", None)
+    problem, H = (given if given is not None else make_problem(args))
     lrs = parse_lrs(args)
     settings = Settings(dps=args.dps, tol=args.tol, max_iter=args.max_iter, timeout=timeout,
                         solver=args.solver, claims=claims, backend=args.backend, **({"lrs": lrs} if lrs else {}))
     if custom:
-        return _check_custom(args, problem, params, settings)
+        record, histories = _check_custom(args, problem, params, settings)
+        return [record], [histories]
     if args.preconditioner in LIBRARY:
         pre = library_preconditioner(args.preconditioner, params, (problem.d, problem.k))
-        return _print_records(args, [check(problem, pre, settings).record])
+        with progress_for(args, "check", 1) as bar:
+            result = check(problem, pre, settings)
+            bar.done(args.preconditioner, verbose_lines(result.record))
+        return [result.record], [result.histories]
     for name in names:  # validate parameters before any long computation
         make_preconditioner(name, params, shape=(problem.d, problem.k), seed=problem.seed or 0, H=H)
     jobs = [(problem, name, params, settings, H) for name in names]
-    results = map_jobs(_check_worker, jobs, args.jobs)
-    return _print_records(args, [r for r, _ in results], [h for _, h in results])
+    with progress_for(args, "check", len(jobs)) as bar:
+        results = map_jobs(_check_worker, jobs, args.jobs,
+                           on_done=lambda r: bar.done(r[0]["preconditioner"]["name"], verbose_lines(r[0])))
+    return [r for r, _ in results], [h for _, h in results]
 
 
-def _check_custom(args, problem, params, settings) -> int:
-    built = build_custom(args.K, args.update, args.structure, params, (problem.d, problem.k))
+def verbose_lines(record: dict) -> list[str]:
+    """``-v``: one line per learning-rate run (iterations, how it stopped, seconds)."""
+    out = []
+    for c in record.get("claims", []):
+        if c["id"] == "convergence":
+            ev = c.get("evidence", {})
+            frac = f" (fraction {c['lr_fraction']})" if c.get("lr_fraction") else ""
+            out.append(f"lr {c['lr']}{frac}: {ev.get('iterations')} iterations, stopped by {ev.get('stop_reason')}, "
+                       f"{ev.get('seconds')} s; convergence {c['verdict']}")
+    return out
+
+
+def _check_custom(args, problem, params, settings) -> tuple[dict, dict]:
+    K = args.K
+    built = build_custom(K, args.update, args.structure, params, (problem.d, problem.k))
     desc = {"name": "custom", "params": {k: str(v) for k, v in params.items()},
-            "structure": args.structure or "entrywise", "K": args.K or f"from update {args.update}",
+            "structure": args.structure or "entrywise", "K": K or f"from update {args.update}",
             "reconstruction": built.reconstruction}
     histories: dict = {}
     if built.pre is None:
         record = stopped(problem, desc, built.facts, settings).record
     else:
         pre = replace(built.pre, extra={**built.pre.extra, "facts": built.facts})
-        result = check(problem, pre, settings)
+        with progress_for(args, "check", 1) as bar:
+            result = check(problem, pre, settings)
+            bar.done("custom K", verbose_lines(result.record))
         record, histories = result.record, result.histories
         record["preconditioner"]["source"] = built.source
         if built.reconstruction:
             record["preconditioner"]["reconstruction"] = built.reconstruction
-    return _print_records(args, [record], [histories])
+    return record, histories
 
 
 def _print_records(args, records: list[dict], histories: list[dict] | None = None) -> int:
-    status = _exit_from_records(records)
+    status, strict = statuses(records, strict=getattr(args, "strict", False))
+    summary = summary_line(records)
     if getattr(args, "report", None):
         from ..report.files import write_check_report
-        meaning = {0: "all applicable claims verified", 1: "some claim refuted", 3: "some claim inconclusive"}[status]
         written = write_check_report(args.report, records, histories or [{} for _ in records],
-                                     f"exit status {status} ({meaning})")
-        where = f"in {os.path.dirname(written[-1]) or '.'}" if len(written) > 1 else "(no iteration was run)"
-        print(f"report: {written[0]} ({len(written) - 1} figures {where})", file=sys.stderr)
+                                     f"exit status {status} ({STATUS_MEANING[status]}); {summary}",
+                                     provenance=provenance(args))
+        pngs = [w for w in written if w.endswith(".png")]
+        where = f"with their data (CSV) in {os.path.dirname(written[-1]) or '.'}" if pngs else "(no iteration was run)"
+        print(f"report: {written[0]} ({len(pngs)} figures {where})", file=sys.stderr)
     if args.json:
-        if len(records) == 1:
-            print(json.dumps(records[0], indent=2))
-        else:
-            print(json.dumps({"tool": records[0]["tool"], "problem": records[0]["problem"],
-                              "settings": records[0]["settings"], "results": records,
-                              "exit_status": status}, indent=2))
+        print(json.dumps(results_envelope("check", records, status, strict, getattr(args, "argv", None),
+                                          shared=("problem", "settings")), indent=2))
     else:
         print(check_header(records))
         print()
@@ -199,5 +229,6 @@ def _print_records(args, records: list[dict], histories: list[dict] | None = Non
         if notes:
             print("\nrefuted / inconclusive, with reasons:")
             print(notes)
-        print(f"\nexit status {status} ({ {0: 'all applicable claims verified', 1: 'some claim refuted', 3: 'some claim inconclusive'}[status] })")
+        print(f"\nexit status {status} ({STATUS_MEANING[status]}; strict status {strict})")
+        print(summary)
     return status

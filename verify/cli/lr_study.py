@@ -6,7 +6,6 @@ input.  The study measures; it does not turn the slope into a verdict.
 """
 from __future__ import annotations
 
-import base64
 import html
 import json
 import os
@@ -20,6 +19,9 @@ from numeric.losses import LOSSES, make_loss
 from numeric.params import parse_assignments, parse_number, parse_timeout
 from numeric.precision import MAX_DPS, MIN_DPS
 from numeric.problem import random_problem
+
+from ..envelope import envelope
+from .args import provenance
 
 MAX_FRACTIONS = 200
 DEFAULT_FRACTIONS = "0.02,0.05,0.1,0.2,0.45,0.9"
@@ -81,8 +83,10 @@ def parse_fractions(text: str) -> list[Fraction]:
 
 def _build(args):
     """``(problem, preconditioner, left_invariant)`` from the arguments (InputError on bad input)."""
-    params = parse_assignments(args.param)
-    problem = random_problem(args.n, args.d, args.k, seed=args.seed, w0=args.w0, loss=make_loss(args.loss))
+    params = getattr(args, "param_values", None) or parse_assignments(args.param)
+    given = getattr(args, "problem_value", None)
+    problem = given[0] if given is not None else \
+        random_problem(args.n, args.d, args.k, seed=args.seed, w0=args.w0, loss=make_loss(args.loss))
     if args.K is not None:
         if args.preconditioner:
             raise InputError("--K excludes --preconditioner")
@@ -106,6 +110,27 @@ def _build(args):
 
 
 def cmd_lr_study(args) -> int:
+    study = run_lr_study(args)
+    status = study_status(study)
+    if args.json:
+        print(json.dumps(envelope("lr-study", study.record, status, getattr(args, "argv", None)), indent=2))
+    else:
+        from ..lr_study import summary_lines
+        print("\n".join(summary_lines(study)))
+    if args.report:
+        written = write_lr_report(args.report, study, provenance(args))
+        print(f"report: {written[0]} ({len(written) - 2} figure and its data in {os.path.dirname(written[-1]) or '.'})",
+              file=sys.stderr)
+    return status
+
+
+def study_status(study) -> int:
+    """0 a slope was fitted (or K is left-invariant: none is defined); 3 no slope."""
+    return 0 if (study.record["preconditioner"]["row_space_preserving"] or study.fit is not None) else 3
+
+
+def run_lr_study(args):
+    """Validate ``args`` (InputError on bad input) and run the study."""
     from numeric.backends import flint_loop as flint_backend
 
     from ..lr_study import lr_study
@@ -126,44 +151,33 @@ def cmd_lr_study(args) -> int:
         from numeric.precision import working_precision
         with working_precision(args.dps) as ctx:
             backend = "flint" if supported(ExactProblem.build(ctx, problem), pre) else "mpmath"
-    study = lr_study(problem, pre, fractions, dps=args.dps, left_invariant=left_inv, backend=backend,
-                     max_iter=args.max_iter, timeout=timeout)
-    status = 0 if (left_inv or study.fit is not None) else 3
-    study.record["exit_status"] = status
-    if args.json:
-        print(json.dumps(study.record, indent=2))
-    else:
-        from ..lr_study import summary_lines
-        print("\n".join(summary_lines(study)))
-    if args.report:
-        written = write_lr_report(args.report, study)
-        print(f"report: {written[0]} ({len(written) - 1} figure in {os.path.dirname(written[-1]) or '.'})",
-              file=sys.stderr)
-    return status
+    return lr_study(problem, pre, fractions, dps=args.dps, left_invariant=left_inv, backend=backend,
+                    max_iter=args.max_iter, timeout=timeout)
 
 
-def write_lr_report(path: str, study) -> list[str]:
-    """Markdown or self-contained HTML with the summary, the JSON record and the figure."""
-    from ..lr_study import lr_study_figure, summary_lines
-    from ..report.files import figures_dir, report_format, write_files
+def write_lr_report(path: str, study, provenance: dict | None = None) -> list[str]:
+    """Markdown or self-contained HTML: provenance, the summary, the figure with its data (CSV
+    beside the PNG) and the whole JSON record."""
+    from ..lr_study import lr_study_figure, lr_study_data, summary_lines
+    from ..report.files import (csv_name, figures_dir, html_figure, html_head, provenance_lines, report_format,
+                                write_files)
     png = lr_study_figure(study)
+    data = lr_study_data(study)
     name = f"{study.record['preconditioner']['name']}-lr-study.png"
     rel = f"{os.path.basename(figures_dir(path))}/{name}"
     summary = "\n".join(summary_lines(study))
     caption = ("||W_inf(eta) - W_flow|| / ||W_GD - W0|| versus eta (log-log) with the least-squares line and a "
                "slope-1 guide (docs/theory.md §3.3 predicts slope 1); right: the residuals of the fit.")
-    record = json.dumps(study.record, indent=1)
+    record = json.dumps(study.record, indent=1, ensure_ascii=False)
+    title = "dspgd-verify lr-study report"
     if report_format(path) == "md":
-        text = "\n".join(["# dspgd-verify lr-study report", "", "```", summary, "```", "", f"![lr-study]({rel})", "",
-                          f"*{caption}*", "", "<details><summary>record (JSON)</summary>", "", "```json", record,
+        prov = [f"- {line}" for line in provenance_lines(provenance)]
+        text = "\n".join([f"# {title}", "", *prov, "", "```", summary, "```", "", f"![lr-study]({rel})", "",
+                          f"*{caption}* Data: [{csv_name(rel)}]({csv_name(rel)})", "",
+                          "<details><summary>the whole record (JSON)</summary>", "", "```json", record,
                           "```", "", "</details>", ""])
     else:
         e = html.escape
-        b64 = base64.b64encode(png).decode("ascii")
-        text = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>dspgd-verify lr-study</title></head>"
-                f"<body style='font-family:sans-serif;max-width:1100px;margin:2em auto'>"
-                f"<h1>dspgd-verify lr-study report</h1><pre>{e(summary)}</pre>"
-                f"<figure><img style='max-width:100%' alt='lr-study' src='data:image/png;base64,{b64}'>"
-                f"<figcaption>{e(caption)}</figcaption></figure>"
-                f"<details><summary>record (JSON)</summary><pre>{e(record)}</pre></details></body></html>")
-    return write_files(path, text, {name: png})
+        text = (html_head(title, provenance) + f"<pre>{e(summary)}</pre>" + html_figure(name, png, data, caption)
+                + f"<details><summary>the whole record (JSON)</summary><pre>{e(record)}</pre></details></body></html>")
+    return write_files(path, text, {name: png, csv_name(name): data.encode("utf-8")})

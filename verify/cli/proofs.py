@@ -9,6 +9,8 @@ from numeric.params import parse_assignments
 from numeric.preconditioners.catalog import CATALOG, make_preconditioner
 
 from ..custom import build_custom
+from ..envelope import envelope
+from ..progress import progress_for
 from ..report.tables import proofs_table
 
 
@@ -27,9 +29,26 @@ def add_parser(sub, int_in) -> None:
     pr.add_argument("--json", action="store_true")
 
 
-def cmd_proofs(args) -> int:
-    """``dspgd-verify proofs``: a table (id, statement, method, status, time); exit 0 unless a result failed."""
-    from proofs import ProofContext, run
+def run_proofs(args, context) -> list:
+    """Run the chosen results one at a time (progress on stderr); InputError for an unknown id."""
+    from proofs import all_results, run
+    ids = list(args.only) if args.only else list(all_results())
+    unknown = [i for i in ids if i not in all_results()]
+    if unknown:
+        raise InputError(f"unknown result id(s) {', '.join(unknown)} (known: {', '.join(all_results())})")
+    outcomes = []
+    with progress_for(args, "proofs", len(ids)) as bar:
+        for rid in ids:
+            bar.start(rid)
+            outcomes += run([rid], context)
+            o = outcomes[-1]
+            bar.done(rid, [f"{o.status} ({o.method}) in {o.seconds:.2f} s"])
+    return outcomes
+
+
+def prepare_context(args):
+    """The :class:`proofs.ProofContext` of the arguments (InputError on bad input)."""
+    from proofs import ProofContext
     params = parse_assignments(args.param)
     if args.K is not None and args.preconditioner:
         raise InputError("--K excludes --preconditioner")
@@ -51,13 +70,17 @@ def cmd_proofs(args) -> int:
         make_preconditioner(args.preconditioner, params, shape=(3, 2))  # validate parameters
     elif params:
         raise InputError("--param needs --preconditioner")
-    try:
-        outcomes = run(args.only, context)
-    except KeyError as exc:
-        raise InputError(str(exc).strip("'\"")) from None
+    return context
+
+
+def cmd_proofs(args) -> int:
+    """``dspgd-verify proofs``: a table (id, statement, method, status, time); exit 0 unless a result failed."""
+    context = prepare_context(args)
+    outcomes = run_proofs(args, context)
     failed = any(o.status == "failed" for o in outcomes)
     if args.json:
-        print(json.dumps({"preconditioner": context.name, "results": [o.to_json() for o in outcomes]}, indent=2))
+        print(json.dumps(envelope("proofs", {"preconditioner": context.name, "results": [o.to_json() for o in outcomes]},
+                                  1 if failed else 0, getattr(args, "argv", None)), indent=2))
     else:
         print(proofs_table(outcomes))
         for o in outcomes:

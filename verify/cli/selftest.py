@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the planted cases load SymPy and the identity prover: only when the command runs
     from ..selftest import planted as S
+from ..envelope import envelope
+from ..progress import progress_for
 
 
 def add_parser(sub) -> None:
@@ -45,7 +47,12 @@ def cmd_selftest(args) -> int:
             print(f"{c.id:40s} {c.expect:8s} {c.statement}  [{c.source}]")
         return 0
     t0 = time.perf_counter()
-    results = S.run_all(cases)
+    results = []
+    with progress_for(args, "selftest", len(cases)) as bar:
+        for c in cases:  # S.run_all, one case at a time for the progress bar
+            bar.start(c.id)
+            results.append(S.run_case(c))
+            bar.done(c.id, [f"{results[-1].outcome.verdict} (expected {c.expect})"])
     summ = S.summary(results)
     mutation = S.mutation_check(cases) if args.mutation else None
     slipped = [r for r in mutation or [] if r.outcome.verdict != "refuted"]
@@ -57,7 +64,7 @@ def cmd_selftest(args) -> int:
             out["mutation"] = {"rechecks": "disabled (rerun at P + 20 digits, tail bound, solver polishing and duality)",
                                "slipped_through": [r.to_json() for r in slipped],
                                "still_refuted": sum(r.outcome.verdict == "refuted" for r in mutation)}
-        print(json.dumps(out, indent=2))
+        print(json.dumps(envelope("selftest", out, 0 if ok else 1, getattr(args, "argv", None)), indent=2))
         return 0 if ok else 1
     for r in results:
         print(_line(r))

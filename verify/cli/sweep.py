@@ -18,6 +18,7 @@ from ..campaign.sweep import (
     parse_seeds, parse_sizes, run_sweep, summarize, summary_text, write_rows,
 )
 from ..check import Settings
+from ..envelope import envelope
 from ..verdict import exit_status
 
 
@@ -78,18 +79,23 @@ def cmd_sweep(args) -> int:
     if len(instances) * len(names) > MAX_TASKS:
         raise InputError(f"sweep too large: {len(instances) * len(names)} checks (limit {MAX_TASKS})")
     t0 = time.perf_counter()
-    rows = run_sweep(instances, names, settings, jobs=jobs, scheduler=args.dask_scheduler)
+    import io
+
+    from ..campaign.sweep import Progress
+    counter = Progress(len(instances), stream=io.StringIO()) if getattr(args, "quiet", False) else None  # -q
+    rows = run_sweep(instances, names, settings, jobs=jobs, scheduler=args.dask_scheduler, progress=counter)
     seconds = time.perf_counter() - t0
     rows.sort(key=lambda r: (r["n"], r["d"], r["k"], r["seed"], names.index(r["preconditioner"])))
     if args.out:
-        write_rows(rows, args.out, fmt)
+        write_rows(rows, args.out, fmt, getattr(args, "argv", None))
     summary = summarize(rows, len(instances), seconds)
     summary.update(preconditioners=list(names), sizes=[f"{n}x{d}x{k}" for n, d, k in sizes], backend=settings.backend,
                    tolerance=settings.tolerance(), out=args.out,
                    workers=args.dask_scheduler or jobs)
     status = exit_status(rows)
     if args.json:
-        print(json.dumps({**summary, "exit_status": status}, indent=2, default=_json_default))
+        print(json.dumps(envelope("sweep", json.loads(json.dumps(summary, default=_json_default)), status,
+                                  getattr(args, "argv", None)), indent=2))
     else:
         print(summary_text(summary))
         if args.out:

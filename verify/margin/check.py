@@ -25,6 +25,7 @@ from .claims import DEFAULT_MARGIN_TOL, NormEvidence, decide
 from .exact import CertificateError, margin_bounds
 from .kkt import kkt_profile
 from .reference import distance_to_optimal_set, solve_reference
+from ..envelope import complete_margin_record
 from ..verdict import Verdict, exit_status
 
 STANDARD = ("l2", "linf", "spectral", "hybrid")
@@ -239,7 +240,7 @@ def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) 
             fit["nominal_ratio"] = _ratio_text(settings.ratio)
         record["hybrid_ratio_fit"] = fit
     record["seconds"] = round(time.perf_counter() - start, 2)
-    return MarginResult(record, verdicts)
+    return MarginResult(complete_margin_record(record), verdicts)
 
 
 def _version() -> str:

@@ -40,13 +40,13 @@ def _key_evidence(c: dict) -> str:
 
 def claims_table(records: list[dict], show_reason: bool = True) -> str:
     """One row per claim (and learning rate) of every record."""
-    rows = [("preconditioner", "claim", "lr", "verdict", "error bound", "evidence")]
+    rows = [("preconditioner", "claim", "lr", "verdict", "predicted", "error bound", "evidence")]
     for rec in records:
         names = _lr_names(rec)
         pname = rec["preconditioner"]["name"]
         for c in rec["claims"]:
             rows.append((pname, c["id"], names.get(c.get("lr"), "-") if c.get("lr") else "-",
-                         SYMBOL[c["verdict"]], c.get("error_bound") or "-", _key_evidence(c)))
+                         SYMBOL[c["verdict"]], predicted_cell(c), error_bound_cell(c), _key_evidence(c)))
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]) - 1)]
     lines = []
     for j, r in enumerate(rows):
@@ -54,6 +54,21 @@ def claims_table(records: list[dict], show_reason: bool = True) -> str:
         if j == 0:
             lines.append("-" * min(160, sum(widths) + 2 * len(widths) + 30))
     return "\n".join(lines)
+
+
+def error_bound_cell(c: dict) -> str:
+    """``exact`` for a symbolic proof, the bound, or ``-``."""
+    return "exact" if c.get("exact") else (c.get("error_bound") or "-")
+
+
+def predicted_cell(c: dict) -> str:
+    """What a paper predicts (``*``: a planted counterexample to a paper's claim), or ``-``."""
+    from ..predictions import as_predicted
+    p = c.get("prediction")
+    if p is None:
+        return "-"
+    mark = {True: "", False: " (NO)", None: " (?)"}[as_predicted(c)]
+    return p["expected"] + ("*" if p["kind"] == "counterexample" else "") + mark
 
 
 def problem_line(rec: dict) -> str:
@@ -93,8 +108,11 @@ def refutation_notes(records: list[dict]) -> str:
         for c in rec["claims"]:
             if c["verdict"] in ("refuted", "inconclusive"):
                 lr = f" at {names.get(c['lr'], c['lr'])}" if c.get("lr") else ""
-                out.append(textwrap.fill(f"{rec['preconditioner']['name']} {c['id']}{lr}: {c['verdict']}: {c['reason']}",
-                                         width=110, subsequent_indent="    "))
+                p = c.get("prediction") or {}
+                why = f" [expected: {p['why']}]" if p.get("kind") == "counterexample" and c["verdict"] == p["expected"] \
+                    else ""
+                out.append(textwrap.fill(f"{rec['preconditioner']['name']} {c['id']}{lr}: {c['verdict']}: {c['reason']}"
+                                         f"{why}", width=110, subsequent_indent="    "))
     return "\n".join(out)
 
 

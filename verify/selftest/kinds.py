@@ -66,7 +66,7 @@ def _combine(claims: list[dict], cid: str) -> Outcome:
     picked = [c for c in claims if c["id"] == cid]
     if not picked:
         return Outcome("error", f"no verdict with id {cid!r} in the record")
-    prec = [{"lr": c.get("lr"), "error_bound": c.get("error_bound"),
+    prec = [{"lr": c.get("lr"), "error_bound": "exact" if c.get("exact") else c.get("error_bound"),
              "dps": c.get("evidence", {}).get("dps"), "rerun_dps": c.get("evidence", {}).get("rerun_dps")}
             for c in picked]
     for c in picked:
