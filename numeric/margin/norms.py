@@ -5,6 +5,7 @@ norm            ``N(theta)``                        dual ``N_*(g)``             
 ==============  ==================================  ====================================  =============================
 ``l2``          ``||theta||_2``                     ``||g||_2``                           ``g / ||g||_2``
 ``linf``        ``max_j |theta_j|``                 ``||g||_1``                           ``sign(g)``
+``l1``          ``sum_j |theta_j|``                 ``||g||_inf``                         ``sign(g_j) e_j``, ``j = argmax |g_j|``
 ``spectral``    ``sigma_max(W)`` (no ``b`` block)   ``||G||_nuc``                         ``U_r V_r^T`` (polar factor)
 ``hybrid(r)``   ``max(r sigma_max(W), ||b||_inf)``  ``||G||_nuc / r + ||g_b||_1``         ``(U_r V_r^T / r, sign(g_b))``
 ==============  ==================================  ====================================  =============================
@@ -27,6 +28,8 @@ import numpy as np
 from .data import MarginProblem
 
 NAMES = ("l2", "linf", "spectral", "hybrid")
+# ``l1`` is no optimizer's norm: it is the predictor-space norm of the diagonal network's l2
+# margin problem (numeric.margin.models), used for its certified global reference.
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ def norm(prob: MarginProblem, N: MarginNorm, theta: np.ndarray) -> float:
         return float(np.linalg.norm(theta))
     if N.name == "linf":
         return float(np.max(np.abs(theta)))
+    if N.name == "l1":
+        return float(np.sum(np.abs(theta)))
     sp = float(np.linalg.norm(W, 2))
     if N.name == "spectral":
         return sp
@@ -92,6 +97,8 @@ def dual_norm(prob: MarginProblem, N: MarginNorm, g: np.ndarray) -> float:
         return float(np.linalg.norm(g))
     if N.name == "linf":
         return float(np.sum(np.abs(g)))
+    if N.name == "l1":
+        return float(np.max(np.abs(g)))
     nuc = float(np.sum(np.linalg.svd(G, compute_uv=False)))
     if N.name == "spectral":
         return nuc
@@ -105,6 +112,11 @@ def lmo(prob: MarginProblem, N: MarginNorm, g: np.ndarray) -> np.ndarray:
         return g / s if s > 0 else np.zeros_like(g)
     if N.name == "linf":
         return np.sign(g)
+    if N.name == "l1":
+        u = np.zeros_like(g)
+        j = int(np.argmax(np.abs(g)))
+        u[j] = np.sign(g[j])
+        return u
     G, gb = prob.split(g)
     P = polar(G).ravel()
     if N.name == "spectral":
@@ -113,10 +125,10 @@ def lmo(prob: MarginProblem, N: MarginNorm, g: np.ndarray) -> np.ndarray:
 
 
 def margins(prob: MarginProblem, theta: np.ndarray) -> np.ndarray:
-    """``q_j(theta) = <A_j, theta>``."""
-    return prob.J @ theta
+    """``q_j(theta)`` (``<A_j, theta>`` on a linear model)."""
+    return prob.margins(theta)
 
 
 def normalized_margin(prob: MarginProblem, N: MarginNorm, theta: np.ndarray) -> float:
-    """``gamma_N(theta) = min_j q_j(theta) / N(theta)`` (float64)."""
-    return float(np.min(margins(prob, theta))) / norm(prob, N, theta)
+    """``gamma_N(theta) = min_j q_j(theta) / N(theta)^L`` (float64; ``L`` the model's degree)."""
+    return float(np.min(margins(prob, theta))) / norm(prob, N, theta) ** prob.degree
