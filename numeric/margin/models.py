@@ -280,9 +280,11 @@ def network_problem(kind: str, n: int, d: int, k: int = 1, width: int = 8, activ
     those data; the labels must then be separable by the model, which is not decidable by a linear
     program and is left to the run: a run that never separates says so).
 
-    Teacher data: features on the ``2^-8`` grid, labels from the teacher, samples whose teacher
-    output is within ``5%`` of the largest one (binary) or whose top two classes are that close
-    (multiclass) redrawn, so the planted teacher separates with a visible margin.  ``theta_0``:
+    Teacher data (binary: a teacher with entries in ``{-1, 0, 1}``, the two-layer output weights
+    alternating in sign, the diagonal predictor sparse; multiclass: Gaussian output weights /
+    predictor entries, so no two classes tie): features on the ``2^-8`` grid, labels from the teacher, samples whose teacher
+    output is within ``5%`` of the largest one (binary) or whose top two classes are within 5% of
+    their sizes (multiclass) redrawn, so the planted teacher separates with a visible margin.  ``theta_0``:
     ``init_scale * N(0, 1)`` on the grid (``diagonal``: ``U = V = init_scale``, predictor 0).
     """
     if kind not in NETWORK_KINDS:
@@ -299,10 +301,16 @@ def network_problem(kind: str, n: int, d: int, k: int = 1, width: int = 8, activ
     proto = NetworkProblem(kind, np.zeros((1, d)), np.zeros(1), classes, width if kind == "two-layer" else 0,
                            act, Q, activation)
     if X is None:
-        teacher = np.sign(rng.standard_normal(proto.n_params))
-        if kind == "two-layer" and classes <= 1:  # output weights of both signs: both labels occur
-            teacher[proto.W_size:] = np.resize([1.0, -1.0], proto.b_size)
-        X, y = _teacher_data(proto, teacher, rng, n)
+        for _ in range(20):  # a teacher whose units cancel exactly gives one label only: draw again
+            teacher = _teacher(proto, rng)
+            try:
+                X, y = _teacher_data(proto, teacher, rng, n)
+                break
+            except InputError:
+                continue
+        else:
+            raise InputError("could not draw data with both labels / every class from a teacher: "
+                             "change --seed or --n")
     else:
         X, y = _checked_data(np.asarray(X), np.asarray(y), classes)
     if init is not None:
@@ -317,6 +325,23 @@ def network_problem(kind: str, n: int, d: int, k: int = 1, width: int = 8, activ
     if not np.any(init):
         raise InputError("the initialization is zero: a homogeneous model's gradient vanishes there")
     return NetworkProblem(kind, X, y, classes, proto.width, act, Q, activation, init, seed, source)
+
+
+def _teacher(proto: NetworkProblem, rng) -> np.ndarray:
+    teacher = np.sign(rng.standard_normal(proto.n_params))
+    if proto.kind == "two-layer" and proto.classes <= 1:  # output weights of both signs: both labels occur
+        teacher[proto.W_size:] = np.resize([1.0, -1.0], proto.b_size)
+    if proto.kind == "two-layer" and proto.classes > 1:  # Gaussian output weights: no two classes tie
+        teacher[proto.W_size:] = rng.standard_normal(proto.b_size)
+    if proto.kind == "diagonal":  # a sparse predictor B: U, V supported on disjoint sets
+        r = rng.standard_normal(proto.n_params // 2)
+        r[np.argmax(np.abs(r))] = 1.0  # at least one nonzero entry
+        if proto.classes > 1:  # Gaussian entries: no two classes tie
+            mag = np.sqrt(np.abs(r)) * (np.abs(r) > 0.5)
+            teacher = np.concatenate([mag * (r > 0), mag * (r < 0)])
+        else:  # B in {-1, 0, 1}
+            teacher = np.concatenate([(r > 0.5).astype(float), (r < -0.5).astype(float)])
+    return teacher
 
 
 def load_network_problem(path: str, kind: str, width: int, activation: str, seed: int = 0) -> NetworkProblem:
@@ -334,7 +359,7 @@ def load_network_problem(path: str, kind: str, width: int, activation: str, seed
 
 
 def _teacher_data(proto: NetworkProblem, teacher, rng, n):
-    for _ in range(1000):
+    for _ in range(100):
         X = _grid(rng, (4 * n, proto.d))
         P = NetworkProblem(proto.kind, X, np.zeros(len(X)), proto.classes, proto.width, proto.act, proto.power)
         F = P.outputs(teacher)
@@ -346,11 +371,11 @@ def _teacher_data(proto: NetworkProblem, teacher, rng, n):
                 return X, y
         else:
             top = np.sort(F, axis=1)
-            keep = top[:, -1] - top[:, -2] > 0.05 * (np.max(top[:, -1]) - np.min(top[:, 0]))
+            keep = top[:, -1] - top[:, -2] > 0.05 * (np.abs(top[:, -1]) + np.abs(top[:, -2]))
             X, y = X[keep][:n], np.argmax(F[keep], axis=1)[:n].astype(float)
             if len(y) == n and len(set(y)) == proto.classes:
                 return X, y
-    raise InputError("could not draw data with both labels / every class from the teacher: change --seed or --n")
+    raise InputError("this teacher gives one label only")
 
 
 def _checked_data(X, y, classes):

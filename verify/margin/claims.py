@@ -152,11 +152,12 @@ def decide(claim_id: str, ev: NormEvidence, others_verified: list[str], tol: Fra
         elif trend.label == "settled" and others_verified:
             why += f"; the direction settled at the {', '.join(others_verified)} max margin, but this gap " \
                    f"is below the refutation threshold {threshold:g}"
+        elif trend.label == "settled" and ev.global_note:
+            why += "; no candidate norm is verified for this run; on a network the run may sit at a KKT point " \
+                   "that is not the global optimum (see kkt:)"
         elif trend.label == "settled":
             why += "; no candidate norm is verified for this run, so the run's limit is not identified " \
                    "(for a hybrid model see hybrid_ratio_fit; add --claim margin:hybrid:R)"
-            if ev.global_note:
-                why += "; on a network the run may sit at a KKT point that is not the global optimum (see kkt:)"
     elif ev.kkt is not None and any(a is None for a in ev.kkt["a"].values()):
         why = "the KKT alignment solve failed at some tau, so the KKT test is undecided"
     else:

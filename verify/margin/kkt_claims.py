@@ -14,8 +14,9 @@ Evidence per norm ``N``:
 
 Decision rules (``e`` the rounding estimate):
 
-* ``verified`` iff ``q_min(theta_T) > 0`` and ``a_lo(tau) - e >= 0.99`` at some ``tau`` (the
-  smallest is ``tau99``);
+* ``verified`` iff ``q_min(theta_T) > 0`` and ``a_lo(tau) - e >= 0.99`` at some ``tau <= 0.05``
+  (the smallest ``tau`` with ``a_lo - e >= 0.99`` is ``tau99``; complementary slackness up to
+  ``tau``);
 * ``refuted`` iff another norm's ``kkt:`` claim is verified for this run, ``a_hi(tau) + e < 0.99`` at
   every ``tau`` at ``T`` (certified) and the float ``a(tau) < 0.99`` at every ``tau`` at ``T/2``
   (the direction stays away from this norm's KKT set);
@@ -33,6 +34,8 @@ from numeric.margin.norms import MarginNorm
 
 from ..verdict import Verdict
 from .kkt import PASS_ALIGNMENT, TAU_GRID
+
+TAU_VERIFY = 0.05  # a KKT claim is verified only with complementary slackness up to 5%
 
 
 @dataclass
@@ -58,7 +61,9 @@ class KKTEvidence:
         return next((t for t in TAU_GRID if lo[t] is not None and lo[t] - e >= Fraction(PASS_ALIGNMENT)), None)
 
     def meets_verification(self) -> bool:
-        return self.tau99 is not None
+        """``tau99`` exists and is at most :data:`TAU_VERIFY` (a loose ``tau`` = 0.5 lets
+        constraints 50% above the smallest margin into the KKT multipliers)."""
+        return self.tau99 is not None and self.tau99 <= TAU_VERIFY
 
     def fails_everywhere(self) -> bool:
         if self.profile is None or self.rounding is None:
@@ -137,6 +142,9 @@ def decide_kkt(claim_id: str, ev: KKTEvidence, others_verified: list[str], steps
         (" and rising" if a_max > half_max + 1e-4 else " and not rising") + f" (max a at T/2: {half_max:.4g})"
     if a_max is None:
         why = "the KKT alignment solve failed at every tau, so the KKT test is undecided"
+    elif ev.tau99 is not None:
+        why = (f"KKT alignment reaches 0.99 (certified, after the rounding estimate) only at tau = {ev.tau99} > "
+               f"{TAU_VERIFY}: complementary slackness that loose does not make a KKT direction")
     else:
         why = (f"KKT alignment max a(tau) = {a_max:.4g}{trend}: the certified lower ends stay below 0.99 "
                f"after {steps} steps")

@@ -14,7 +14,7 @@ Labels, checked in this order (``q_min`` the smallest margin at ``T``):
 ``not_separating``  ``q_min(theta_T) <= 0``: the data are not separated yet
 ``growing``         ``s > +0.02``: the gap grows over the last decades
 ``improving``       ``s < -0.25``: the gap still falls polynomially, like ``t^s``
-``log``             ``-0.25 <= s < -0.02`` and ``-1.6 <= s_log <= -0.4``: ``g ~ 1/log t``
+``log``             ``-0.25 <= s < -0.02`` and ``-1.3 <= s_log <= -0.7``: ``g ~ 1/log t``
 ``slow``            ``-0.25 <= s < -0.02`` otherwise: still falling, slowly
 ``settled``         ``|s| <= 0.02``: the gap has settled at ``g(T)``
 ==================  ===============================================================
@@ -50,8 +50,8 @@ class GapTrend:
         if self.label == "improving":
             return f"still improving (gap ~ t^{s} over the last decades)"
         if self.label == "log":
-            return (f"1/log t regime (slope {s} against log t, {self.slope_loglog:+.3g} against log log t): "
-                    f"no practical budget closes the gap")
+            return (f"consistent with the 1/log t regime (slope {s} against log t, {self.slope_loglog:+.3g} "
+                    f"against log log t): no practical budget closes the gap")
         if self.label == "slow":
             return f"still improving slowly (gap ~ t^{s} over the last decades)"
         if self.label == "settled":
@@ -78,7 +78,7 @@ def fit_trend(history: dict[int, float], steps: int, q_min: float) -> GapTrend:
     elif s < -POLY:
         label = "improving"
     elif s < -FLAT:
-        label = "log" if s_log is not None and -1.6 <= s_log <= -0.4 else "slow"
+        label = "log" if s_log is not None and -1.3 <= s_log <= -0.7 else "slow"
     else:
         label = "settled"
     return GapTrend(label, s, s_log, gap, len(pts))
