@@ -267,3 +267,26 @@ def test_campaign_two_layer_default_instance(name, own, crossed, capsys):
     v = {c["id"]: c["verdict"] for c in rec["claims"]}
     assert v[own] == "verified" and v[crossed] != "verified", rec["claims"]
     assert rec["within_theorem"] and status in (0, 1, 3)
+
+
+# ----------------------------------------------------------------------------- the schedule signature
+def _momentum_ngd(alpha: float, steps: int, rerun: bool):
+    s = MarginSettings(steps=steps, schedule=Schedule(0.3, alpha), fit_ratio=False, report=("kkt:l2",), rerun=rerun)
+    res = margin_check(TWO, make_optimizer("ngd", TWO, beta1=0.9), s)
+    return res.record["claims"][0]
+
+
+def test_l3_constant_rate_collapses_the_steepest_descent_alignment():
+    """docs/theory.md §6.1: on an L = 3 model momentum tracks the gradient only under a schedule
+    with eta_t = o(t^(-2/3)); at a constant rate the step stops being a steepest-descent step."""
+    const, decay = _momentum_ngd(0.0, 4000, False), _momentum_ngd(0.7, 4000, False)
+    assert float(const["evidence"]["steepest_descent_alignment_rN_final"]) < 0.5
+    assert float(decay["evidence"]["steepest_descent_alignment_rN_final"]) > 0.999
+    assert const["scope"] == "outside_theorem" and decay["scope"] == "theorem"
+
+
+@pytest.mark.campaign
+def test_campaign_l3_constant_rate_is_not_kkt_and_decaying_is():
+    const, decay = _momentum_ngd(0.0, 20_000, True), _momentum_ngd(0.7, 20_000, True)
+    assert decay["verdict"] == "verified"
+    assert const["verdict"] != "verified" and const["evidence"]["kkt_alignment"]["max_alignment"] < 0.5

@@ -150,7 +150,8 @@ def kkt_evidence(prob, N: MarginNorm, predicted: bool, traj: MarginTrajectory,
                  rerun: MarginTrajectory | None, rerun_note: str | None, solver: str) -> KKTEvidence:
     """Certified KKT profile at ``T``, float profile at ``T/2``, rounding estimate, trajectory evidence."""
     q_min = float(np.min(prob.margins(traj.theta)))
-    ev = KKTEvidence(N, predicted, q_min)
+    ev = KKTEvidence(N, predicted, q_min, dps=int(np.finfo(np.float64).precision),
+                     rerun_dps=int(np.finfo(np.longdouble).precision) if rerun is not None else None)
     ev.margin_history = {t: normalized_margin(prob, N, th) for t, th in sorted(traj.checkpoints.items())}
     if traj.last_step is not None and traj.last_gradient is not None:
         nu, ng = norm(prob, N, traj.last_step), dual_norm(prob, N, traj.last_gradient)
@@ -170,6 +171,7 @@ def kkt_evidence(prob, N: MarginNorm, predicted: bool, traj: MarginTrajectory,
             ev.rounding_reason = "the longdouble rerun does not separate the data: no rounding estimate"
         else:
             other = kkt_profile(prob, N, th, solver)["a"]
+            ev.rerun_a = other
             diffs = [abs(a - other[t]) for t, a in ev.profile["a"].items() if a is not None and other[t] is not None]
             if len(diffs) == len(other):
                 ev.rounding = max(diffs)

@@ -17,9 +17,10 @@ Decision rules (``e`` the rounding estimate):
 * ``verified`` iff ``q_min(theta_T) > 0`` and ``a_lo(tau) - e >= 0.99`` at some ``tau <= 0.05``
   (the smallest ``tau`` with ``a_lo - e >= 0.99`` is ``tau99``; complementary slackness up to
   ``tau``);
-* ``refuted`` iff another norm's ``kkt:`` claim is verified for this run, ``a_hi(tau) + e < 0.99`` at
-  every ``tau`` at ``T`` (certified) and the float ``a(tau) < 0.99`` at every ``tau`` at ``T/2``
-  (the direction stays away from this norm's KKT set);
+* ``refuted`` iff another norm's ``kkt:`` claim is verified for this run, ``a_hi(tau) < 0.99`` at
+  every ``tau`` at ``T`` (certified), the longdouble rerun's ``a(tau) < 0.99`` at every ``tau``
+  (the test fails in both arithmetics, however far apart they drifted) and the float
+  ``a(tau) < 0.99`` at every ``tau`` at ``T/2`` (the direction stays away from this norm's KKT set);
 * otherwise ``inconclusive``, with the reason.
 
 A finite run approximates a continuous-time limit whose directional convergence paper 2
@@ -47,9 +48,12 @@ class KKTEvidence:
     half: dict | None = None  # float kkt_profile at T/2
     rounding: float | None = None  # estimate: max_tau |a(theta_T) - a(theta_T^rerun)|
     rounding_reason: str | None = None
+    rerun_a: dict | None = None  # float a(tau) at the longdouble rerun's theta_T
     margin_history: dict = field(default_factory=dict)  # t -> gamma_N(theta_t) (float)
     rN: float | None = None
     verified: bool = False
+    dps: int | None = None  # decimal digits of the run's arithmetic (float64: 15)
+    rerun_dps: int | None = None  # of the rounding rerun (longdouble: 18), None without one
 
     @property
     def tau99(self) -> float | None:
@@ -66,10 +70,12 @@ class KKTEvidence:
         return self.tau99 is not None and self.tau99 <= TAU_VERIFY
 
     def fails_everywhere(self) -> bool:
-        if self.profile is None or self.rounding is None:
+        """At every ``tau``: the certified ``a_hi < 0.99`` at ``theta_T`` and the longdouble
+        rerun's ``a < 0.99`` too (the KKT test fails in both arithmetics)."""
+        if self.profile is None or self.rerun_a is None:
             return False
-        e = Fraction(self.rounding)
-        return all(h is not None and h + e < Fraction(PASS_ALIGNMENT) for h in self.profile["_hi"].values())
+        return (all(h is not None and h < Fraction(PASS_ALIGNMENT) for h in self.profile["_hi"].values())
+                and all(a is not None and a < PASS_ALIGNMENT for a in self.rerun_a.values()))
 
     def margin_increasing(self) -> bool | None:
         """Is ``gamma_N(theta_t)`` non-decreasing (to 1e-9 relative) over the checkpoints after
@@ -81,11 +87,13 @@ class KKTEvidence:
 
 
 def _evidence(ev: KKTEvidence) -> dict:
-    out = {"norm": ev.norm.label, "predicted_by_paper": ev.predicted, "q_min_final": f"{ev.q_min:.6g}",
-           "separated": bool(ev.q_min > 0)}
+    out = {"norm": ev.norm.label, "predicted_by_paper": ev.predicted, "dps": ev.dps, "rerun_dps": ev.rerun_dps,
+           "q_min_final": f"{ev.q_min:.6g}", "separated": bool(ev.q_min > 0)}
     if ev.profile is not None:
         out["kkt_alignment"] = {"a": ev.profile["a"], "a_certified": ev.profile["a_certified"],
                                 "tau99": ev.tau99, "max_alignment": ev.profile["max_alignment"]}
+    if ev.rerun_a is not None:
+        out["kkt_alignment_longdouble_rerun"] = ev.rerun_a
     if ev.half is not None:
         out["kkt_alignment_at_half"] = {"a": ev.half["a"], "tau99": ev.half["tau99"]}
     if ev.rounding is not None:
@@ -149,12 +157,12 @@ def decide_kkt(claim_id: str, ev: KKTEvidence, others_verified: list[str], steps
         why = (f"KKT alignment max a(tau) = {a_max:.4g}{trend}: the certified lower ends stay below 0.99 "
                f"after {steps} steps")
         if ev.fails_everywhere() and not others_verified:
-            why += "; no other norm's KKT claim is verified for this run, so the direction has not settled"
+            why += "; no other norm's KKT claim is verified for this run, so none identifies where the direction is heading"
         elif not ev.fails_everywhere():
             his = [float(h) for h in ev.profile["_hi"].values() if h is not None]
             if his and max(his) < PASS_ALIGNMENT:
-                why += (f"; the certified upper ends (at most {max(his):.4g}) exclude 0.99 only without the "
-                        f"rounding estimate {e:.3g}, so the run cannot be called non-KKT either")
+                why += (f"; the certified upper ends (at most {max(his):.4g}) exclude 0.99 but the longdouble "
+                        f"rerun does not, so the run cannot be called non-KKT either")
             else:
                 why += "; the certified upper ends do not exclude 0.99 either"
     return Verdict(claim_id, "inconclusive", why, error_bound=width, evidence=evidence)
