@@ -94,8 +94,7 @@ class MarginProblem:
         return self.jacobian(theta).T @ weights
 
     def evaluator(self, dtype):
-        """``theta -> (g_hat, s)`` with ``grad L = e^s g_hat`` (:func:`numeric.margin.optimizers.scaled_gradient`)."""
-        from .optimizers import scaled_gradient
+        """``theta -> (g_hat, s)`` with ``grad L = e^s g_hat`` (:func:`scaled_gradient`)."""
         J = self.J.astype(dtype)
         return lambda theta: scaled_gradient(J, theta)
 
@@ -107,6 +106,13 @@ class MarginProblem:
         return {"kind": self.kind, "samples": self.n_samples, "constraints": int(self.J.shape[0]),
                 "params": self.n_params, "W_shape": list(self.W_shape) if self.W_shape else None,
                 "b_size": self.b_size, "seed": self.seed, "source": self.source}
+
+
+def scaled_gradient(J: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, float]:
+    """``(g_hat, s)`` with ``grad L(theta) = e^s g_hat`` (log-sum-exp form, no underflow)."""
+    q = J @ theta
+    m = q.min()
+    return -(J.T @ np.exp(m - q)), float(-m)
 
 
 def _check_sizes(n: int, params: int) -> None:

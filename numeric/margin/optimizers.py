@@ -39,7 +39,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import InputError
-from .data import MarginProblem
+from .data import MarginProblem, scaled_gradient  # noqa: F401  (scaled_gradient: re-exported)
 from .norms import MarginNorm, polar
 from ..preconditioners.optimizer_maps import newton_schulz5  # Muon's reference map: not the polar factor
 
@@ -56,13 +56,6 @@ class Optimizer:
     params: dict
     init: Callable[[int, type], dict]
     update: Callable[[dict, np.ndarray, float, int], tuple[np.ndarray, dict]] = field(repr=False)
-
-
-def scaled_gradient(J: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, float]:
-    """``(g_hat, s)`` with ``grad L(theta) = e^s g_hat`` (log-sum-exp form, no underflow)."""
-    q = J @ theta
-    m = q.min()
-    return -(J.T @ np.exp(m - q)), float(-m)
 
 
 def ema(state: tuple[float, np.ndarray] | None, beta: float, s: float, g: np.ndarray):
