@@ -124,7 +124,9 @@ def make_optimizer(name: str, prob: MarginProblem, ratio: Fraction = Fraction(1)
     kind_needs = {"spectral": ("multiclass",), "muon": ("multiclass",), "muon-ns": ("multiclass",),
                   "muon-sign": ("hybrid", "two-layer"), "muon-adam": ("hybrid", "two-layer")}
     if name in kind_needs and prob.kind not in kind_needs[name]:
-        raise InputError(f"optimizer {name!r} needs the {' or '.join(kind_needs[name])} model, got {prob.kind}")
+        kinds = kind_needs[name]
+        more = f" (or {', '.join(kinds[1:])})" if len(kinds) > 1 else ""
+        raise InputError(f"optimizer {name!r} needs the {kinds[0]} model{more}, got {prob.kind}")
     if not (math.isfinite(eps) and eps >= 0):
         raise InputError(f"--eps must be a finite number >= 0, got {eps}")
     if eps and name not in ("adam", "muon-adam"):
