@@ -290,3 +290,39 @@ def test_campaign_l3_constant_rate_is_not_kkt_and_decaying_is():
     const, decay = _momentum_ngd(0.0, 20_000, True), _momentum_ngd(0.7, 20_000, True)
     assert decay["verdict"] == "verified"
     assert const["verdict"] != "verified" and const["evidence"]["kkt_alignment"]["max_alignment"] < 0.5
+
+
+# ----------------------------------------------------------------------------- a researcher's own update and norm fit
+def test_lp_family_fit_finds_p_at_an_lp_max_margin_point():
+    import cvxpy as cp
+
+    from verify.margin.family import fit_lp_family
+    prob = random_margin_problem("binary", 24, 8, seed=0)
+    w = cp.Variable(prob.n_params)
+    cp.Problem(cp.Minimize(cp.norm(w, 3)), [prob.J @ w >= 1]).solve(solver="CLARABEL")
+    fit = fit_lp_family(prob, np.asarray(w.value))
+    assert fit["best_p"] == "3" and float(fit["relative_gap_at_best"]) < 1e-5
+    lo, hi = (float(x) for x in fit["flat_interval"])
+    assert lo <= 3 <= hi < 10
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--update", "__import__('os')"], "--update"),
+    (["--update", "1/g"], "not finite"),
+    (["--update", "0*g"], "zero at every probe"),
+    (["--update", "sign(g)", "--optimizer", "ngd"], "leave out --optimizer"),
+    (["--update", "sign(g)", "--beta2", "0.9"], "--beta2"),
+])
+def test_bad_update_exits_2(argv, needle, capsys):
+    status = main(["margin", *argv, "--steps", "50"])
+    out, err = capsys.readouterr()
+    assert status == 2 and out == "" and err.count("\n") == 1 and needle in err, err
+
+
+def test_update_runs_and_fits_a_norm(capsys):
+    status = main(["margin", "--update", "sign(g)*abs(g)**0.5", "--model", "binary", "--steps", "2000",
+                   "--lr", "0.05", "--alpha", "0.5", "--claim", "margin:l2", "--json"])
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["optimizer"]["name"] == "update" and rec["optimizer"]["predicted_norm"] is None
+    assert "best_p" in rec["norm_family_fit"] and status in (1, 3)
+    assert any(h["name"] == "steepest descent in a norm" and h["status"] == "assumed" for h in rec["hypotheses"])

@@ -117,8 +117,16 @@ def _check_beta(name: str, v: float, lo_closed: bool = True) -> float:
 
 
 def make_optimizer(name: str, prob: MarginProblem, ratio: Fraction = Fraction(1),
-                   beta1: float | None = None, beta2: float | None = None, eps: float = 0.0) -> Optimizer:
-    """Factory for the optimizers of the table above, checked against the model's blocks."""
+                   beta1: float | None = None, beta2: float | None = None, eps: float = 0.0,
+                   update: str | None = None) -> Optimizer:
+    """Factory for the optimizers of the table above, checked against the model's blocks.
+
+    ``name = "update"`` with ``update = EXPR``: a researcher's own entrywise update
+    (:mod:`numeric.margin.user_update`), momentum ``beta1`` optional; no predicted norm."""
+    if name == "update":
+        return _user_optimizer(prob, update, beta1, ratio, beta2, eps)
+    if update is not None:
+        raise InputError("--update defines its own optimizer: leave out --optimizer")
     if name not in OPTIMIZERS:
         raise InputError(f"unknown optimizer {name!r} (choose from {', '.join(OPTIMIZERS)})")
     kind_needs = {"spectral": ("multiclass",), "muon": ("multiclass",), "muon-ns": ("multiclass",),
@@ -199,6 +207,23 @@ def make_optimizer(name: str, prob: MarginProblem, ratio: Fraction = Fraction(1)
         pred, upd = MarginNorm("hybrid", ratio), update
         params.update({"beta2": b2, "eps": eps, "ratio": str(ratio)})
     return Optimizer(name, pred, name != "muon-ns", params, init, upd)
+
+
+def _user_optimizer(prob: MarginProblem, text: str | None, beta1, ratio, beta2, eps) -> Optimizer:
+    from .user_update import parse_update
+    if not text:
+        raise InputError("--update needs an expression in g")
+    if beta2 is not None or eps:
+        raise InputError("--beta2/--eps are Adam's: a --update optimizer would ignore them")
+    if ratio != 1:
+        raise InputError("--ratio belongs to muon-sign/muon-adam: a --update optimizer would ignore it")
+    phi = parse_update(text)
+    b1 = _check_beta("--beta1", 0.0 if beta1 is None else beta1)
+
+    def init(P, dtype=np.float64):
+        return {"beta1": b1}
+    upd = _momentum_direction(prob, lambda p, m: phi(m))
+    return Optimizer("update", None, False, {"update": text, "beta1": b1}, init, upd)
 
 
 OPTIMIZERS = ("gd", "ngd", "sign", "signum", "adam", "spectral", "muon", "muon-ns", "muon-sign", "muon-adam")

@@ -43,6 +43,10 @@ def network_alpha(L: int) -> float:
 def add_parser(sub, int_in) -> None:
     m = sub.add_parser("margin", help="paper 2: does an optimizer maximize the margin of its own norm?")
     m.add_argument("--optimizer", metavar="NAME", help=f"{'|'.join(OPTIMIZERS)}; default: {' '.join(HEADLINE)}")
+    m.add_argument("--update", metavar="EXPR", help="your own entrywise update phi(g), applied to the gradient "
+                   "scaled to max-abs 1 (e.g. 'sign(g)*abs(g)**0.5'); replaces --optimizer")
+    m.add_argument("--fit-norm", action="store_true", help="linear models: fit which l_p norm (1 <= p <= inf) "
+                   "the run maximizes (always on with --update)")
     m.add_argument("--ratio", metavar="R", help="hybrid ratio r = eta_A/eta_M of muon-sign/muon-adam (default 1)")
     m.add_argument("--model", metavar="KIND", help=f"{'|'.join(MODELS)} (default: multiclass; hybrid for "
                    f"muon-sign/muon-adam; two-layer and diagonal are homogeneous networks of degree L)")
@@ -145,8 +149,8 @@ def _job(args, name: str, ratio: Fraction):
         if args.beta1 is not None else None
     beta2 = float(_fraction(args.beta2, "--beta2", lo=0, hi=Fraction(999999, 10**6))) if args.beta2 is not None else None
     eps = float(_fraction(args.eps, "--eps", lo=0, hi=1, open_lo=False)) if args.eps is not None else 0.0
-    make_optimizer(name, prob, ratio, beta1, beta2, eps)  # validate now; workers rebuild it (closures do not pickle)
-    return prob, (name, ratio, beta1, beta2, eps)
+    make_optimizer(name, prob, ratio, beta1, beta2, eps, args.update)  # validate now; workers rebuild it
+    return prob, (name, ratio, beta1, beta2, eps, args.update)
 
 
 def _schedule(args, prob) -> Schedule:
@@ -165,12 +169,12 @@ def _settings(args, ratio: Fraction) -> MarginSettings:
     timeout = float(_fraction(args.timeout, "--timeout", lo=0)) if args.timeout is not None else None
     report, extra, extra_kkt = _claims(args.claim)
     return MarginSettings(steps=args.steps, tol=tol, ratio=ratio, extra_ratios=extra, extra_kkt_ratios=extra_kkt,
-                          report=report, solver=args.solver, timeout=timeout)
+                          report=report, solver=args.solver, timeout=timeout, fit_norm=args.fit_norm)
 
 
 def _worker(job):
-    prob, (name, ratio, beta1, beta2, eps), settings = job
-    return margin_check(prob, make_optimizer(name, prob, ratio, beta1, beta2, eps), settings).record
+    prob, (name, ratio, beta1, beta2, eps, update), settings = job
+    return margin_check(prob, make_optimizer(name, prob, ratio, beta1, beta2, eps, update), settings).record
 
 
 def cmd_margin(args) -> int:
@@ -180,6 +184,10 @@ def cmd_margin(args) -> int:
                          f"(installed: {', '.join(cvxpy.installed_solvers())})")
     if args.optimizer is not None and args.optimizer not in OPTIMIZERS:
         raise InputError(f"unknown optimizer {args.optimizer!r} (choose from {', '.join(OPTIMIZERS)})")
+    if args.update is not None:
+        if args.optimizer is not None:
+            raise InputError("--update defines its own optimizer: leave out --optimizer")
+        args.optimizer = "update"
     ratio = _fraction(args.ratio, "--ratio", lo=0, hi=1000) if args.ratio is not None else Fraction(1)
     settings = _settings(args, ratio)
     if args.save_problem and not args.optimizer:
@@ -210,9 +218,10 @@ def margin_table(records: list[dict]) -> str:
     lines = []
     for r in records:
         o, p, s = r["optimizer"], r["problem"], r["settings"]
-        note = "" if o["covered_by_theory"] else "  [not covered by the theory]"
+        note = "" if o["covered_by_theory"] or not o["predicted_norm"] else "  [not covered by the theory]"
         lines.append(f"{o['name']} ({', '.join(f'{k}={v}' for k, v in o['params'].items()) or 'no parameters'})"
-                     f" -> paper 2 predicts {o['predicted_norm']}{note}")
+                     + (f" -> paper 2 predicts {o['predicted_norm']}{note}" if o["predicted_norm"]
+                        else " -> your own update: paper 2 predicts no norm"))
         net = f", L = {p['degree_L']}" + (f", {p['activation']}, width {p['width']}" if "width" in p else "") \
             if "degree_L" in p else ""
         lines.append(f"  {p['kind']} model{net}, {p['samples']} samples, {p['params']} parameters, seed {p['seed']}; "
@@ -233,6 +242,11 @@ def margin_table(records: list[dict]) -> str:
             lines.append(f"  {c['id']:<22} {SYMBOL[c['verdict']]:<13} {gtxt:<36} {ktxt}")
             if c["verdict"] in ("refuted", "inconclusive") or "indistinguishable_from" in ev:
                 lines.append(f"      {c['reason']}")
+        fam = r.get("norm_family_fit")
+        if fam and "best_p" in fam:
+            lo, hi = fam["flat_interval"]
+            lines.append(f"  best-fitting l_p norm: p = {fam['best_p']} (relative gap {fam['relative_gap_at_best']}; "
+                         f"flat interval: p in [{lo}, {hi}]; a fit, not a certificate)")
         fit = r.get("hybrid_ratio_fit")
         if fit:
             extra = f", kappa = {fit['kappa_final']} so kappa*r = {fit['kappa_times_r']}" if "kappa_final" in fit else ""

@@ -53,6 +53,7 @@ class MarginSettings:
     timeout: float | None = None
     rerun: bool = True
     fit_ratio: bool = True
+    fit_norm: bool = False  # the l_p-family fit (always for a --update optimizer on a linear model)
 
 
 @dataclass
@@ -365,9 +366,16 @@ def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) 
                              "layout": _layout(prob),
                              "note": "theta_T of the float64 run, exact decimal repr of each float64"},
     }
-    if not opt.covered:
+    if opt.name == "update":
+        record["optimizer"]["note"] = ("a researcher's own update: paper 2 predicts no norm for it; see "
+                                       "norm_family_fit for the l_p norm whose margin the run comes closest to")
+    elif not opt.covered:
         record["optimizer"]["note"] = ("Newton-Schulz-5 is not the polar factor: this optimizer is not "
                                        "covered by the theory; its claims are reported for comparison only")
+    if prob.degree == 1 and (settings.fit_norm or opt.name == "update") and traj.stopped != "nonfinite" \
+            and float(np.min(prob.margins(traj.theta))) > 0:
+        from .family import fit_lp_family
+        record["norm_family_fit"] = fit_lp_family(prob, traj.theta, settings.solver)
     if prob.kind == "hybrid" and settings.fit_ratio:
         nominal = settings.ratio if opt.name in ("muon-adam", "muon-sign") else None
         fit = fit_hybrid_ratio(prob, traj.theta, settings.solver, nominal)

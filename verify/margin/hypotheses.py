@@ -78,6 +78,10 @@ def run_hypotheses(prob, opt, schedule, init_gradient: np.ndarray | None, cosine
                           f"coordinates {', '.join(str(int(j) + off) for j in zero[:8])}"
                           f"{' ...' if zero.size > 8 else ''} of theta have g_0 = 0 (an all-zero feature column?)"
                           if zero.size else f"all {g.size} coordinates Adam updates have g_0 != 0"))
+    if opt.name == "update":
+        out.append(_h("steepest descent in a norm", "assumed",
+                      f"the update {opt.params.get('update')!r} is the researcher's: whether it is (approximate) "
+                      f"steepest descent for some norm is not checked"))
     if opt.name == "muon-ns":
         out.append(_h("Muon: exact orthogonalization", "violated",
                       "Newton-Schulz-5 is not the polar factor paper 2 analyses"))

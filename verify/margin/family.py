@@ -1,0 +1,56 @@
+"""Which norm does this run maximize?  A fit over the ``l_p`` family (docs/theory.md §6.9).
+
+For a linear model and ``p`` on :data:`P_GRID` (``1 <= p <= inf``) the ``l_p`` max margin
+``gamma*_p = 1 / min { ||w||_p : J w >= 1 }`` is solved by cvxpy (power cones), and the run's
+relative gap ``g(p) = 1 - gamma_p(theta_T) / gamma*_p`` with ``gamma_p(theta) = min_j q_j / ||theta||_p``.
+The fit reports the ``p`` of the smallest gap and its *flat interval* (the grid values within
+``max(2 g_best, g_best + 1e-4)``).  Solver values: a fit that points at a norm, not a certificate;
+a claim about that norm is then checked with ``--claim``.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+P_GRID = (1.0, 1.1, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0, 10.0, math.inf)
+
+
+def _lp(theta: np.ndarray, p: float) -> float:
+    return float(np.linalg.norm(theta, ord=p))
+
+
+def fit_lp_family(prob, theta: np.ndarray, solver: str = "CLARABEL") -> dict:
+    """``{"best_p", "relative_gap_at_best", "flat_interval", "grid"}`` (linear models only)."""
+    import cvxpy as cp
+    qmin = float(np.min(prob.margins(theta)))
+    grid = {}
+    for p in P_GRID:
+        w = cp.Variable(prob.n_params)
+        pr = cp.Problem(cp.Minimize(cp.norm(w, p if math.isfinite(p) else "inf")), [prob.J @ w >= 1])
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                pr.solve(solver=solver)
+        except cp.error.SolverError:
+            continue
+        if pr.status != "optimal" or w.value is None:
+            continue
+        wv = np.asarray(w.value, dtype=np.float64)
+        star = float(np.min(prob.J @ wv)) / _lp(wv, p)  # a feasible point's margin: a lower end of gamma*_p
+        if star > 0:
+            grid[p] = 1 - (qmin / _lp(theta, p)) / star
+    if not grid:
+        return {"note": "no l_p max-margin solve succeeded"}
+    best = min(grid, key=grid.get)
+    level = max(2 * grid[best], grid[best] + 1e-4)
+    flat = [p for p, g in grid.items() if g <= level]
+    return {"best_p": _txt(best), "relative_gap_at_best": f"{grid[best]:.3g}",
+            "flat_interval": [_txt(min(flat)), _txt(max(flat))], "flat_level": f"{level:.3g}",
+            "grid": {_txt(p): f"{g:.3g}" for p, g in grid.items()},
+            "note": "solver values on a grid of p: a fit, not a certificate"}
+
+
+def _txt(p: float) -> str:
+    return "inf" if math.isinf(p) else f"{p:g}"
