@@ -326,3 +326,43 @@ def test_update_runs_and_fits_a_norm(capsys):
     assert rec["optimizer"]["name"] == "update" and rec["optimizer"]["predicted_norm"] is None
     assert "best_p" in rec["norm_family_fit"] and status in (1, 3)
     assert any(h["name"] == "steepest descent in a norm" and h["status"] == "assumed" for h in rec["hypotheses"])
+
+
+def test_lp_bounds_bracket_numpy_and_lp_certificate_at_an_lp_optimum():
+    import cvxpy as cp
+
+    from verify.margin.exact import lp_bounds
+    rng = np.random.default_rng(3)
+    for p in (Fraction(3, 2), Fraction(3), Fraction(7, 2)):
+        v = rng.standard_normal(7)
+        lo, hi = lp_bounds([Fraction(float(x)) for x in v], p)
+        assert lo <= hi and float(lo) == pytest.approx(np.linalg.norm(v, float(p)), rel=1e-14)
+        assert (hi - lo) / hi < Fraction(1, 10**50)
+    prob = random_margin_problem("binary", 24, 8, seed=0)
+    N = MarginNorm("lp", p=Fraction(3))
+    ref = solve_reference(prob, N)
+    assert ref.certified and (ref.hi - ref.lo) / ref.lo < Fraction(1, 10**5)
+    row = certified_alignment(prob, N, ref.point, 0.01)
+    assert row["lo"] > Fraction(99, 100)
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--optimizer", "ngd", "--norm", "l3"], "lp:P"),
+    (["--optimizer", "ngd", "--norm", "lp:1"], "--norm"),
+    (["--optimizer", "ngd", "--norm", "lp:x"], "--norm"),
+    (["--optimizer", "ngd", "--claim", "margin:lp:100"], "--claim"),
+])
+def test_bad_norm_exits_2(argv, needle, capsys):
+    status = main(["margin", *argv, "--steps", "50"])
+    out, err = capsys.readouterr()
+    assert status == 2 and out == "" and err.count("\n") == 1 and needle in err, err
+
+
+def test_norm_flag_adds_certified_claims(capsys):
+    main(["margin", "--optimizer", "ngd", "--model", "binary", "--steps", "300", "--norm", "lp:3",
+          "--claim", "margin:l2", "--json"])
+    rec = json.loads(capsys.readouterr().out)
+    ids = [c["id"] for c in rec["claims"]]
+    assert ids == ["margin:l2", "margin:lp:3", "kkt:lp:3"]
+    ev = rec["claims"][1]["evidence"]
+    assert ev["norm"] == "l3" and "gamma_star_certified" in ev

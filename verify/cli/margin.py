@@ -45,6 +45,8 @@ def add_parser(sub, int_in) -> None:
     m.add_argument("--optimizer", metavar="NAME", help=f"{'|'.join(OPTIMIZERS)}; default: {' '.join(HEADLINE)}")
     m.add_argument("--update", metavar="EXPR", help="your own entrywise update phi(g), applied to the gradient "
                    "scaled to max-abs 1 (e.g. 'sign(g)*abs(g)**0.5'); replaces --optimizer")
+    m.add_argument("--norm", action="append", metavar="lp:P", help="your own norm l_P (1 < P <= 64, rational): "
+                   "adds the claims margin:lp:P and kkt:lp:P, certified like the others")
     m.add_argument("--fit-norm", action="store_true", help="linear models: fit which l_p norm (1 <= p <= inf) "
                    "the run maximizes (always on with --update)")
     m.add_argument("--ratio", metavar="R", help="hybrid ratio r = eta_A/eta_M of muon-sign/muon-adam (default 1)")
@@ -95,12 +97,24 @@ def _fraction(text: str, what: str, lo=None, hi=None, open_lo=True) -> Fraction:
     return v
 
 
-def _claims(texts) -> tuple[tuple | None, tuple, tuple]:
+def _lp_norm(text: str, what: str):
+    """``lp:P`` -> ``("lp:P", MarginNorm("lp", p=P))`` with ``1 < P <= 64``."""
+    from numeric.margin.norms import MarginNorm
+    if not text.startswith("lp:"):
+        raise InputError(f"{what} {text!r}: expected lp:P with 1 < P <= 64 (l1 and linf are built in)")
+    p = _fraction(text[3:], f"{what} {text!r}: the exponent P", lo=1, hi=64)
+    return text, MarginNorm("lp", p=p)
+
+
+def _claims(texts) -> tuple[tuple | None, tuple, tuple, tuple]:
     if not texts:
-        return None, (), ()
-    ids, ratios, kkt_ratios = [], [], []
+        return None, (), (), ()
+    ids, ratios, kkt_ratios, norms = [], [], [], []
     for t in dict.fromkeys(x.strip() for x in texts):
         if t in CLAIM_IDS:
+            ids.append(t)
+        elif t.startswith(("margin:lp:", "kkt:lp:")):
+            norms.append(_lp_norm(t.split(":", 1)[1], "--claim"))
             ids.append(t)
         elif t.startswith(("margin:hybrid:", "kkt:hybrid:")):
             label = t.split(":", 2)[2]
@@ -109,8 +123,8 @@ def _claims(texts) -> tuple[tuple | None, tuple, tuple]:
             ids.append(t)
         else:
             raise InputError(f"--claim {t!r}: expected margin:l2, margin:linf, margin:spectral, margin:hybrid, "
-                             f"margin:hybrid:R, or the same with kkt:")
-    return tuple(ids), tuple(ratios), tuple(kkt_ratios)
+                             f"margin:hybrid:R, margin:lp:P, or the same with kkt:")
+    return tuple(ids), tuple(ratios), tuple(kkt_ratios), tuple(dict.fromkeys(norms))
 
 
 def _model(args, name: str) -> str:
@@ -167,9 +181,14 @@ def _settings(args, ratio: Fraction) -> MarginSettings:
     _fraction(args.lr, "--lr", lo=0, hi=10**6) if args.lr is not None else None
     _fraction(args.alpha, "--alpha", lo=0, hi=1, open_lo=False) if args.alpha is not None else None
     timeout = float(_fraction(args.timeout, "--timeout", lo=0)) if args.timeout is not None else None
-    report, extra, extra_kkt = _claims(args.claim)
+    report, extra, extra_kkt, norms = _claims(args.claim)
+    norms = tuple(dict.fromkeys(norms + tuple(_lp_norm(t.strip(), "--norm") for t in (args.norm or ()))))
+    if report is not None and args.norm:
+        report = report + tuple(f"{f}:{label}" for label, _ in norms for f in ("margin", "kkt")
+                                if f"{f}:{label}" not in report)
     return MarginSettings(steps=args.steps, tol=tol, ratio=ratio, extra_ratios=extra, extra_kkt_ratios=extra_kkt,
-                          report=report, solver=args.solver, timeout=timeout, fit_norm=args.fit_norm)
+                          extra_norms=norms, report=report, solver=args.solver, timeout=timeout,
+                          fit_norm=args.fit_norm)
 
 
 def _worker(job):

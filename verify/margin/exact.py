@@ -137,6 +137,8 @@ def norm_bounds(prob: MarginProblem, N: MarginNorm, theta: np.ndarray) -> tuple[
     if N.name == "l1":
         v = sum((abs(x) for x in th), Fraction(0))
         return v, v
+    if N.name == "lp":
+        return lp_bounds(th, N.p)
     Wf, bf = prob.split(np.asarray(theta, dtype=np.float64))
     W = _matrix(th[: prob.W_size], prob.W_shape)
     hi = spectral_upper(W, float(np.linalg.norm(Wf, 2)))
@@ -147,6 +149,33 @@ def norm_bounds(prob: MarginProblem, N: MarginNorm, theta: np.ndarray) -> tuple[
     return max(N.ratio * lo, b), max(N.ratio * hi, b)
 
 
+def lp_bounds(v: list[Fraction], p: Fraction) -> tuple[Fraction, Fraction]:
+    """``lo <= ||v||_p <= hi`` for a rational ``p > 1``: mpmath interval arithmetic at 200 bits
+    (outward rounding), endpoints read back as exact rationals."""
+    from mpmath import iv
+    from mpmath.libmp import to_man_exp
+    if not any(v):
+        return Fraction(0), Fraction(0)
+    old = iv.prec
+    iv.prec = 200
+    try:
+        P = iv.mpf(p.numerator) / iv.mpf(p.denominator)
+        total = iv.mpf(0)
+        for x in v:
+            if x:
+                a = iv.mpf(abs(x.numerator)) / iv.mpf(x.denominator)
+                total += iv.exp(P * iv.log(a))
+        r = iv.exp(iv.log(total) / P)
+        lo, hi = r._mpi_
+    finally:
+        iv.prec = old  # no process-wide state left changed
+
+    def frac(m) -> Fraction:
+        man, exp = to_man_exp(m)
+        return Fraction(int(man)) * (Fraction(2) ** int(exp))
+    return max(Fraction(0), frac(lo)), frac(hi)
+
+
 def dual_norm_upper(prob: MarginProblem, N: MarginNorm, g: list[Fraction]) -> Fraction:
     """Rational ``u >= N_*(g)`` for an exact vector ``g``."""
     if N.name == "l2":
@@ -155,6 +184,8 @@ def dual_norm_upper(prob: MarginProblem, N: MarginNorm, g: list[Fraction]) -> Fr
         return sum((abs(x) for x in g), Fraction(0))
     if N.name == "l1":
         return max(abs(x) for x in g)
+    if N.name == "lp":
+        return lp_bounds(g, N.q)[1]
     Gf = np.array([float(x) for x in g[: prob.W_size]]).reshape(prob.W_shape)
     nuc = nuclear_upper(_matrix(g[: prob.W_size], prob.W_shape), Gf)
     if N.name == "spectral":

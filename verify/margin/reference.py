@@ -56,6 +56,8 @@ def objective(cp, prob: MarginProblem, N: MarginNorm, theta):
         return cp.norm(theta, "inf")
     if N.name == "l1":
         return cp.norm(theta, 1)
+    if N.name == "lp":
+        return cp.norm(theta, float(N.p))
     sp = cp.sigma_max(cp.reshape(theta[: prob.W_size], prob.W_shape, order="C"))
     if N.name == "spectral":
         return sp
@@ -70,6 +72,8 @@ def dual_objective(cp, prob: MarginProblem, N: MarginNorm, v):
         return cp.norm(v, 1)
     if N.name == "l1":
         return cp.norm(v, "inf")
+    if N.name == "lp":
+        return cp.norm(v, float(N.q))
     nuc = cp.normNuc(cp.reshape(v[: prob.W_size], prob.W_shape, order="C"))
     if N.name == "spectral":
         return nuc
