@@ -366,3 +366,15 @@ def test_norm_flag_adds_certified_claims(capsys):
     assert ids == ["margin:l2", "margin:lp:3", "kkt:lp:3"]
     ev = rec["claims"][1]["evidence"]
     assert ev["norm"] == "l3" and "gamma_star_certified" in ev
+
+
+def test_a_settled_gap_above_the_threshold_never_says_it_is_below():
+    """Found in review: 'gap <= 0.0582 ... below the refutation threshold 0.05'."""
+    from verify.margin.claims import NormEvidence, decide
+    T = 100_000
+    hist = {t: (Fraction(58, 1000), Fraction(582, 10000)) for t in (10, 100, 1000, 10_000, T // 4, T // 2, T)}
+    ev = NormEvidence(MarginNorm("l2"), False, None, gap=hist[T], gap_history=hist, rounding=0.0,
+                      kkt={"tau99": 0.5, "a": {"0.5": 0.999, "0.005": 0.9}, "max_alignment": 0.999}, q_min=5.0)
+    v = decide("margin:l2", ev, ["linf"], Fraction(5, 1000), T, "steps", "sign")
+    assert v.verdict == "inconclusive" and "below the refutation threshold" not in v.reason
+    assert "KKT test of this norm passes at tau = 0.5" in v.reason and "settled at gap 0.0582" in v.reason

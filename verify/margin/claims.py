@@ -150,8 +150,14 @@ def decide(claim_id: str, ev: NormEvidence, others_verified: list[str], tol: Fra
         elif trend.label in ("improving", "slow"):
             why += "; budget too small to tell (raise --steps or --lr)"
         elif trend.label == "settled" and others_verified:
-            why += f"; the direction settled at the {', '.join(others_verified)} max margin, but this gap " \
-                   f"is below the refutation threshold {threshold:g}"
+            why += f"; the direction settled at the {', '.join(others_verified)} max margin, but "
+            if not stays_large:
+                why += f"this gap's lower end is not above the refutation threshold {threshold:g} from T/4 to T"
+            elif ev.kkt is not None and ev.kkt.get("tau99") is not None:
+                why += f"the KKT test of this norm passes at tau = {ev.kkt['tau99']} (a >= 0.99), so the run " \
+                       f"is not shown to avoid this norm's KKT set"
+            else:
+                why += "the KKT test of this norm is undecided at some tau (a solve failed)"
         elif trend.label == "settled" and ev.global_note:
             why += "; no candidate norm is verified for this run; on a network the run may sit at a KKT point " \
                    "that is not the global optimum (see kkt:)"
