@@ -378,3 +378,13 @@ def test_a_settled_gap_above_the_threshold_never_says_it_is_below():
     v = decide("margin:l2", ev, ["linf"], Fraction(5, 1000), T, "steps", "sign")
     assert v.verdict == "inconclusive" and "below the refutation threshold" not in v.reason
     assert "KKT test of this norm passes at tau = 0.5" in v.reason and "settled at gap 0.0582" in v.reason
+
+
+def test_family_fit_on_a_matrix_block_reports_schatten_norms():
+    from verify.margin.family import fit_lp_family
+    prob = random_margin_problem("multiclass", 16, 6, 4, 0)
+    ref = solve_reference(prob, MarginNorm("spectral"))
+    fit = fit_lp_family(prob, ref.point)
+    sch = {p: float(g) for p, g in fit["schatten"].items()}
+    assert sch["inf"] < 1e-5 and min(sch["1"], sch["2"]) > 10 * sch["inf"] + 1e-3
+    assert float(fit["relative_gap_at_best"]) > 1e-3  # no l_p norm is the spectral norm here

@@ -266,6 +266,9 @@ def margin_table(records: list[dict]) -> str:
             lo, hi = fam["flat_interval"]
             lines.append(f"  best-fitting l_p norm: p = {fam['best_p']} (relative gap {fam['relative_gap_at_best']}; "
                          f"flat interval: p in [{lo}, {hi}]; a fit, not a certificate)")
+            if fam.get("schatten"):
+                lines.append("  Schatten norms of W, relative gap: " +
+                             ", ".join(f"S_{p} {g}" for p, g in fam["schatten"].items()))
         fit = r.get("hybrid_ratio_fit")
         if fit:
             extra = f", kappa = {fit['kappa_final']} so kappa*r = {fit['kappa_times_r']}" if "kappa_final" in fit else ""
