@@ -19,6 +19,20 @@ import numpy as np
 P_GRID = (1.0, 1.1, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0, 10.0, math.inf)
 
 
+def _min_norm_point(prob, objective, solver: str) -> np.ndarray | None:
+    """The solver's ``argmin objective(w) s.t. J w >= 1`` (``None`` if the solve fails)."""
+    import cvxpy as cp
+    w = cp.Variable(prob.n_params)
+    pr = cp.Problem(cp.Minimize(objective(w)), [prob.J @ w >= 1])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pr.solve(solver=solver)
+    except cp.error.SolverError:
+        return None
+    return None if pr.status != "optimal" or w.value is None else np.asarray(w.value, dtype=np.float64)
+
+
 def _lp(theta: np.ndarray, p: float) -> float:
     return float(np.linalg.norm(theta, ord=p))
 
@@ -29,17 +43,9 @@ def fit_lp_family(prob, theta: np.ndarray, solver: str = "CLARABEL") -> dict:
     qmin = float(np.min(prob.margins(theta)))
     grid = {}
     for p in P_GRID:
-        w = cp.Variable(prob.n_params)
-        pr = cp.Problem(cp.Minimize(cp.norm(w, p if math.isfinite(p) else "inf")), [prob.J @ w >= 1])
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                pr.solve(solver=solver)
-        except cp.error.SolverError:
+        wv = _min_norm_point(prob, lambda w: cp.norm(w, p if math.isfinite(p) else "inf"), solver)
+        if wv is None:
             continue
-        if pr.status != "optimal" or w.value is None:
-            continue
-        wv = np.asarray(w.value, dtype=np.float64)
         star = float(np.min(prob.J @ wv)) / _lp(wv, p)  # a feasible point's margin: a lower end of gamma*_p
         if star > 0:
             grid[p] = 1 - (qmin / _lp(theta, p)) / star
@@ -62,20 +68,12 @@ def _schatten(prob, theta: np.ndarray, qmin: float, solver: str) -> dict:
     shape = prob.W_shape
     s = np.linalg.svd(theta.reshape(shape), compute_uv=False)
     out = {}
+    objectives = {"1": lambda w: cp.normNuc(cp.reshape(w, shape, order="C")), "2": lambda w: cp.norm(w, 2),
+                  "inf": lambda w: cp.sigma_max(cp.reshape(w, shape, order="C"))}
     for p, own in (("1", float(np.sum(s))), ("2", float(np.sqrt(np.sum(s * s)))), ("inf", float(s[0]))):
-        w = cp.Variable(prob.n_params)
-        W = cp.reshape(w, shape, order="C")
-        obj = {"1": cp.normNuc(W), "2": cp.norm(w, 2), "inf": cp.sigma_max(W)}[p]
-        pr = cp.Problem(cp.Minimize(obj), [prob.J @ w >= 1])
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                pr.solve(solver=solver)
-        except cp.error.SolverError:
+        wv = _min_norm_point(prob, objectives[p], solver)
+        if wv is None:
             continue
-        if pr.status != "optimal" or w.value is None:
-            continue
-        wv = np.asarray(w.value, dtype=np.float64)
         sv = np.linalg.svd(wv.reshape(shape), compute_uv=False)
         nv = {"1": float(np.sum(sv)), "2": float(np.sqrt(np.sum(sv * sv))), "inf": float(sv[0])}[p]
         star = float(np.min(prob.J @ wv)) / nv

@@ -106,7 +106,6 @@ def certified_alignment(prob, N: MarginNorm, theta: np.ndarray, tau: float,
     qa = qe[active]
     # float problem at the normalized direction (well scaled)
     c = norm(prob, N, theta)
-    th = theta / c
     q = np.array([float(v) for v in qa]) / c ** L
     A = np.array([[float(x) for x in row] for row in Je]) / c ** (L - 1)
     lam = cp.Variable(active.size, nonneg=True)
