@@ -19,7 +19,7 @@ arithmetic on them stays cheap.  The data are separable iff some ``theta`` has `
 from __future__ import annotations
 
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
 
@@ -44,6 +44,7 @@ class MarginProblem:
     n_samples: int
     seed: int | None = None
     source: str = "random"
+    arrays: dict | None = field(default=None, compare=False, repr=False)  # the data as given (--save-problem)
 
     @property
     def n_params(self) -> int:
@@ -63,10 +64,55 @@ class MarginProblem:
         """The rows ``A_j`` as exact rationals (float64 -> Fraction is exact)."""
         return [[Fraction(float(v)) for v in row] for row in self.J]
 
+    @property
+    def degree(self) -> int:
+        """Homogeneity degree ``L`` of ``q`` in ``theta``: 1 (linear)."""
+        return 1
+
+    @property
+    def smooth(self) -> bool:
+        return True
+
+    @property
+    def n_constraints(self) -> int:
+        return self.J.shape[0]
+
+    def margins(self, theta) -> np.ndarray:
+        """``q(theta) = J theta`` (float, or exact on a ``Fraction`` object array)."""
+        if getattr(theta, "dtype", None) == object:
+            return np.array([sum((a * t for a, t in zip(row, theta)), Fraction(0)) for row in self.J_exact],
+                            dtype=object)
+        return self.J.astype(theta.dtype) @ theta
+
+    def jacobian(self, theta) -> np.ndarray:
+        """Rows ``grad q_j = A_j`` (constant)."""
+        if getattr(theta, "dtype", None) == object:
+            return np.array(self.J_exact, dtype=object)
+        return self.J.astype(theta.dtype)
+
+    def weighted_gradient(self, theta, weights) -> np.ndarray:
+        return self.jacobian(theta).T @ weights
+
+    def evaluator(self, dtype):
+        """``theta -> (g_hat, s)`` with ``grad L = e^s g_hat`` (:func:`scaled_gradient`)."""
+        J = self.J.astype(dtype)
+        return lambda theta: scaled_gradient(J, theta)
+
+    def initial(self, dtype) -> np.ndarray:
+        """``theta_0 = 0``."""
+        return np.zeros(self.n_params, dtype=dtype)
+
     def describe(self) -> dict:
         return {"kind": self.kind, "samples": self.n_samples, "constraints": int(self.J.shape[0]),
                 "params": self.n_params, "W_shape": list(self.W_shape) if self.W_shape else None,
                 "b_size": self.b_size, "seed": self.seed, "source": self.source}
+
+
+def scaled_gradient(J: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, float]:
+    """``(g_hat, s)`` with ``grad L(theta) = e^s g_hat`` (log-sum-exp form, no underflow)."""
+    q = J @ theta
+    m = q.min()
+    return -(J.T @ np.exp(m - q)), float(-m)
 
 
 def _check_sizes(n: int, params: int) -> None:
@@ -94,7 +140,8 @@ def binary_problem(X, y, seed=None, source="arrays") -> MarginProblem:
     _check_sizes(*X.shape)
     if not np.all(np.isin(y, (-1.0, 1.0))):
         raise InputError("binary labels y must be -1 or +1")
-    return _validated(MarginProblem("binary", y[:, None] * X, None, X.shape[1], X.shape[0], seed, source))
+    return _validated(MarginProblem("binary", y[:, None] * X, None, X.shape[1], X.shape[0], seed, source,
+                                    {"X": X, "y": y}))
 
 
 def multiclass_problem(X, y, k: int | None = None, seed=None, source="arrays") -> MarginProblem:
@@ -118,7 +165,7 @@ def multiclass_problem(X, y, k: int | None = None, seed=None, source="arrays") -
                 E[yi] += X[i]
                 E[c] -= X[i]
                 rows.append(E.ravel())
-    return _validated(MarginProblem("multiclass", np.array(rows), (k, d), 0, n, seed, source))
+    return _validated(MarginProblem("multiclass", np.array(rows), (k, d), 0, n, seed, source, {"X": X, "y": y}))
 
 
 def hybrid_problem(Z, z, y, seed=None, source="arrays") -> MarginProblem:
@@ -133,7 +180,7 @@ def hybrid_problem(Z, z, y, seed=None, source="arrays") -> MarginProblem:
     if not np.all(np.isin(y, (-1.0, 1.0))):
         raise InputError("hybrid labels y must be -1 or +1")
     J = y[:, None] * np.concatenate([Z.reshape(n, p * q), z], axis=1)
-    return _validated(MarginProblem("hybrid", J, (p, q), z.shape[1], n, seed, source))
+    return _validated(MarginProblem("hybrid", J, (p, q), z.shape[1], n, seed, source, {"Z": Z, "z": z, "y": y}))
 
 
 def _validated(prob: MarginProblem) -> MarginProblem:
@@ -220,21 +267,38 @@ def _redraw(rng, shape, score) -> np.ndarray:
     return X
 
 
-def load_margin_problem(path: str, kind: str) -> MarginProblem:
-    """Arrays from an ``.npz`` file (``allow_pickle=False``): ``X, y`` (binary, multiclass) or
-    ``Z, z, y`` (hybrid)."""
-    need = {"binary": ("X", "y"), "multiclass": ("X", "y"), "hybrid": ("Z", "z", "y")}[kind]
+def save_margin_problem(prob, path: str) -> None:
+    """Write the data (and a network's ``theta_0``) to an ``.npz`` file that ``--problem`` reads back."""
+    arrays = dict(prob.arrays) if getattr(prob, "arrays", None) else {"X": prob.X, "y": prob.y}
+    if getattr(prob, "init", None) is not None:
+        arrays["theta0"] = prob.init
+    try:
+        with open(path, "wb") as f:
+            np.savez(f, **arrays)
+    except OSError as exc:
+        raise InputError(f"--save-problem {path!r}: cannot write: {exc.strerror or exc}") from None
+
+
+def read_npz(path: str, need: tuple, kind: str, optional: tuple = ()) -> dict:
+    """The arrays ``need`` (and those of ``optional`` present) of an ``.npz`` file (``allow_pickle=False``)."""
     try:
         with np.load(path, allow_pickle=False) as f:
             missing = [a for a in need if a not in f.files]
             if missing:
                 raise InputError(f"{path}: missing array(s) {', '.join(missing)} for a {kind} model "
                                  f"(found: {', '.join(f.files) or 'none'})")
-            arrays = {a: f[a] for a in need}
+            return {a: f[a] for a in need + tuple(o for o in optional if o in f.files)}
     except InputError:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise InputError(f"cannot read {path!r} as an .npz file: {' '.join(str(exc).split())[:200]}") from None
+
+
+def load_margin_problem(path: str, kind: str) -> MarginProblem:
+    """Arrays from an ``.npz`` file (``allow_pickle=False``): ``X, y`` (binary, multiclass) or
+    ``Z, z, y`` (hybrid)."""
+    need = {"binary": ("X", "y"), "multiclass": ("X", "y"), "hybrid": ("Z", "z", "y")}[kind]
+    arrays = read_npz(path, need, kind)
     if kind == "binary":
         return binary_problem(arrays["X"], arrays["y"], source=path)
     if kind == "multiclass":

@@ -5,6 +5,8 @@ norm            ``N(theta)``                        dual ``N_*(g)``             
 ==============  ==================================  ====================================  =============================
 ``l2``          ``||theta||_2``                     ``||g||_2``                           ``g / ||g||_2``
 ``linf``        ``max_j |theta_j|``                 ``||g||_1``                           ``sign(g)``
+``l1``          ``sum_j |theta_j|``                 ``||g||_inf``                         ``sign(g_j) e_j``, ``j = argmax |g_j|``
+``lp`` (p)      ``||theta||_p``, ``1 < p < inf``     ``||g||_q``, ``1/p + 1/q = 1``         ``sign(g) |g|^(q-1) / ||g||_q^(q-1)``
 ``spectral``    ``sigma_max(W)`` (no ``b`` block)   ``||G||_nuc``                         ``U_r V_r^T`` (polar factor)
 ``hybrid(r)``   ``max(r sigma_max(W), ||b||_inf)``  ``||G||_nuc / r + ||g_b||_1``         ``(U_r V_r^T / r, sign(g_b))``
 ==============  ==================================  ====================================  =============================
@@ -27,18 +29,29 @@ import numpy as np
 from .data import MarginProblem
 
 NAMES = ("l2", "linf", "spectral", "hybrid")
+# ``l1`` is no optimizer's norm: it is the predictor-space norm of the diagonal network's l2
+# margin problem (numeric.margin.models), used for its certified global reference.
 
 
 @dataclass(frozen=True)
 class MarginNorm:
-    """A norm of paper 2; ``ratio`` is the ``r`` of ``hybrid(r)`` (exact rational)."""
+    """A norm of paper 2; ``ratio`` is the ``r`` of ``hybrid(r)``, ``p`` the exponent of ``lp``
+    (a researcher's norm, ``--norm lp:P``; exact rationals)."""
 
     name: str
     ratio: Fraction | None = None
+    p: Fraction | None = None
 
     @property
     def label(self) -> str:
+        if self.name == "lp":
+            return f"l{_frac(self.p)}"
         return f"hybrid(r={_frac(self.ratio)})" if self.name == "hybrid" else self.name
+
+    @property
+    def q(self) -> Fraction | None:
+        """The dual exponent ``q = p / (p - 1)`` of ``lp``."""
+        return None if self.p is None else self.p / (self.p - 1)
 
     def applies_to(self, prob: MarginProblem) -> bool:
         """``spectral`` needs a lone matrix block; ``hybrid`` a matrix and a vector block."""
@@ -80,6 +93,10 @@ def norm(prob: MarginProblem, N: MarginNorm, theta: np.ndarray) -> float:
         return float(np.linalg.norm(theta))
     if N.name == "linf":
         return float(np.max(np.abs(theta)))
+    if N.name == "l1":
+        return float(np.sum(np.abs(theta)))
+    if N.name == "lp":
+        return float(np.linalg.norm(theta, float(N.p)))
     sp = float(np.linalg.norm(W, 2))
     if N.name == "spectral":
         return sp
@@ -92,6 +109,10 @@ def dual_norm(prob: MarginProblem, N: MarginNorm, g: np.ndarray) -> float:
         return float(np.linalg.norm(g))
     if N.name == "linf":
         return float(np.sum(np.abs(g)))
+    if N.name == "l1":
+        return float(np.max(np.abs(g)))
+    if N.name == "lp":
+        return float(np.linalg.norm(g, float(N.q)))
     nuc = float(np.sum(np.linalg.svd(G, compute_uv=False)))
     if N.name == "spectral":
         return nuc
@@ -105,6 +126,15 @@ def lmo(prob: MarginProblem, N: MarginNorm, g: np.ndarray) -> np.ndarray:
         return g / s if s > 0 else np.zeros_like(g)
     if N.name == "linf":
         return np.sign(g)
+    if N.name == "l1":
+        u = np.zeros_like(g)
+        j = int(np.argmax(np.abs(g)))
+        u[j] = np.sign(g[j])
+        return u
+    if N.name == "lp":
+        q = float(N.q)
+        s = np.linalg.norm(g, q)
+        return np.sign(g) * (np.abs(g) / s) ** (q - 1) if s > 0 else np.zeros_like(g)
     G, gb = prob.split(g)
     P = polar(G).ravel()
     if N.name == "spectral":
@@ -113,10 +143,10 @@ def lmo(prob: MarginProblem, N: MarginNorm, g: np.ndarray) -> np.ndarray:
 
 
 def margins(prob: MarginProblem, theta: np.ndarray) -> np.ndarray:
-    """``q_j(theta) = <A_j, theta>``."""
-    return prob.J @ theta
+    """``q_j(theta)`` (``<A_j, theta>`` on a linear model)."""
+    return prob.margins(theta)
 
 
 def normalized_margin(prob: MarginProblem, N: MarginNorm, theta: np.ndarray) -> float:
-    """``gamma_N(theta) = min_j q_j(theta) / N(theta)`` (float64)."""
-    return float(np.min(margins(prob, theta))) / norm(prob, N, theta)
+    """``gamma_N(theta) = min_j q_j(theta) / N(theta)^L`` (float64; ``L`` the model's degree)."""
+    return float(np.min(margins(prob, theta))) / norm(prob, N, theta) ** prob.degree

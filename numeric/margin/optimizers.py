@@ -39,7 +39,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import InputError
-from .data import MarginProblem
+from .data import MarginProblem, scaled_gradient  # noqa: F401  (scaled_gradient: re-exported)
 from .norms import MarginNorm, polar
 from ..preconditioners.optimizer_maps import newton_schulz5  # Muon's reference map: not the polar factor
 
@@ -56,13 +56,6 @@ class Optimizer:
     params: dict
     init: Callable[[int, type], dict]
     update: Callable[[dict, np.ndarray, float, int], tuple[np.ndarray, dict]] = field(repr=False)
-
-
-def scaled_gradient(J: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, float]:
-    """``(g_hat, s)`` with ``grad L(theta) = e^s g_hat`` (log-sum-exp form, no underflow)."""
-    q = J @ theta
-    m = q.min()
-    return -(J.T @ np.exp(m - q)), float(-m)
 
 
 def ema(state: tuple[float, np.ndarray] | None, beta: float, s: float, g: np.ndarray):
@@ -96,15 +89,24 @@ def _momentum_direction(prob: MarginProblem, block_map) -> Callable:
     return update
 
 
-def _adam_direction(state, g, s, t, beta1, beta2):
-    """Adam with eps = 0: ``m_hat/sqrt(v_hat) = e^{sigma - tau/2} M/sqrt(V) sqrt(1-b2^t)/(1-b1^t)``;
-    coordinates whose every gradient was 0 move by 0."""
+def _adam_direction(state, g, s, t, beta1, beta2, eps=0.0):
+    """Adam: ``m_hat / (sqrt(v_hat) + eps)`` with ``m = e^sigma M``, ``v = e^tau V`` (log scale).
+
+    ``eps = 0`` (paper 2): ``e^{sigma - tau/2} M/sqrt(V) sqrt(1-b2^t)/(1-b1^t)``; coordinates
+    whose every gradient was 0 move by 0.  ``eps > 0``: ``e^{sigma - tau/2} M / (1 - b1^t)``
+    over ``sqrt(V)/sqrt(1-b2^t) + eps e^{-tau/2}`` (once ``sqrt(v) << eps`` this is GD with
+    rate ``eta/eps``: docs/theory.md §6.6)."""
     m = ema(state.get("m"), beta1, s, g)
     v = ema(state.get("v"), beta2, 2 * s, g * g)
     (sigma, M), (tau, V) = m, v
-    corr = math.sqrt(-math.expm1(t * math.log(beta2))) / (-math.expm1(t * math.log(beta1)) if beta1 > 0 else 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        u = np.where(V > 0, M / np.sqrt(np.where(V > 0, V, 1)), 0) * (math.exp(sigma - tau / 2) * corr)
+    c1 = -math.expm1(t * math.log(beta1)) if beta1 > 0 else 1.0
+    c2 = math.sqrt(-math.expm1(t * math.log(beta2)))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if eps == 0:
+            u = np.where(V > 0, M / np.sqrt(np.where(V > 0, V, 1)), 0) * (math.exp(sigma - tau / 2) * c2 / c1)
+        else:
+            shift = eps * math.exp(min(-tau / 2, 700.0)) if -tau / 2 <= 700 else math.inf
+            u = (math.exp(sigma - tau / 2) / c1) * M / (np.sqrt(V) / c2 + shift)
     return u, m, v
 
 
@@ -115,21 +117,39 @@ def _check_beta(name: str, v: float, lo_closed: bool = True) -> float:
 
 
 def make_optimizer(name: str, prob: MarginProblem, ratio: Fraction = Fraction(1),
-                   beta1: float | None = None, beta2: float | None = None) -> Optimizer:
-    """Factory for the optimizers of the table above, checked against the model's blocks."""
+                   beta1: float | None = None, beta2: float | None = None, eps: float = 0.0,
+                   update: str | None = None) -> Optimizer:
+    """Factory for the optimizers of the table above, checked against the model's blocks.
+
+    ``name = "update"`` with ``update = EXPR``: a researcher's own entrywise update
+    (:mod:`numeric.margin.user_update`), momentum ``beta1`` optional; no predicted norm."""
+    if name == "update":
+        return _user_optimizer(prob, update, beta1, ratio, beta2, eps)
+    if update is not None:
+        raise InputError("--update defines its own optimizer: leave out --optimizer")
     if name not in OPTIMIZERS:
         raise InputError(f"unknown optimizer {name!r} (choose from {', '.join(OPTIMIZERS)})")
-    kind_needs = {"spectral": "multiclass", "muon": "multiclass", "muon-ns": "multiclass",
-                  "muon-sign": "hybrid", "muon-adam": "hybrid"}
-    if name in kind_needs and prob.kind != kind_needs[name]:
-        raise InputError(f"optimizer {name!r} needs the {kind_needs[name]} model, got {prob.kind}")
+    kind_needs = {"spectral": ("multiclass",), "muon": ("multiclass",), "muon-ns": ("multiclass",),
+                  "muon-sign": ("hybrid", "two-layer"), "muon-adam": ("hybrid", "two-layer")}
+    if name in kind_needs and prob.kind not in kind_needs[name]:
+        kinds = kind_needs[name]
+        more = f" (or {', '.join(kinds[1:])})" if len(kinds) > 1 else ""
+        raise InputError(f"optimizer {name!r} needs the {kinds[0]} model{more}, got {prob.kind}")
+    if not (math.isfinite(eps) and eps >= 0):
+        raise InputError(f"--eps must be a finite number >= 0, got {eps}")
+    if eps and name not in ("adam", "muon-adam"):
+        raise InputError(f"--eps is Adam's: optimizer {name!r} would ignore it")
+    if beta1 is not None and name == "gd":
+        raise InputError("--beta1: optimizer 'gd' has no momentum and would ignore it (use ngd, signum, ...)")
+    if beta2 is not None and name not in ("adam", "muon-adam"):
+        raise InputError(f"--beta2 is Adam's second-moment rate: optimizer {name!r} would ignore it")
     if ratio <= 0:
         raise InputError(f"--ratio must be > 0, got {ratio}")
     default_b1 = {"signum": 0.9, "adam": 0.9, "muon": 0.9, "muon-ns": 0.9, "muon-sign": 0.9, "muon-adam": 0.9}
     b1 = _check_beta("--beta1", default_b1.get(name, 0.0) if beta1 is None else beta1)
     b2 = _check_beta("--beta2", 0.95 if beta2 is None else beta2, lo_closed=False)
-    if name == "adam" and b1 > b2:
-        raise InputError(f"adam needs beta1 <= beta2 (paper 2's c1 >= c2), got {b1} > {b2}")
+    if name in ("adam", "muon-adam") and b1 > b2:
+        raise InputError(f"{name} needs beta1 <= beta2 (paper 2's c1 >= c2), got {b1} > {b2}")
     r = float(ratio)
 
     def init(P, dtype=np.float64):
@@ -172,21 +192,38 @@ def make_optimizer(name: str, prob: MarginProblem, ratio: Fraction = Fraction(1)
         params["ratio"] = str(ratio)
     elif name == "adam":
         def update(state, g, s, t):
-            u, m, v = _adam_direction(state, g, s, t, b1, b2)
+            u, m, v = _adam_direction(state, g, s, t, b1, b2, eps)
             return u, {**state, "m": m, "v": v}
         pred, upd = MarginNorm("linf"), update
-        params["beta2"] = b2
+        params.update({"beta2": b2, "eps": eps})
     else:  # muon-adam: Muon (EMA beta1, polar, step eta/r) on W, Adam on b
         Wn = prob.W_size
 
         def update(state, g, s, t):
             mw = ema(state.get("mw"), b1, s, g[:Wn])
-            ub, m, v = _adam_direction({"m": state.get("mb"), "v": state.get("vb")}, g[Wn:], s, t, b1, b2)
+            ub, m, v = _adam_direction({"m": state.get("mb"), "v": state.get("vb")}, g[Wn:], s, t, b1, b2, eps)
             uw = polar_any(mw[1].reshape(prob.W_shape)).ravel() / r
             return np.concatenate([uw, ub]), {**state, "mw": mw, "mb": m, "vb": v}
         pred, upd = MarginNorm("hybrid", ratio), update
-        params.update({"beta2": b2, "ratio": str(ratio)})
+        params.update({"beta2": b2, "eps": eps, "ratio": str(ratio)})
     return Optimizer(name, pred, name != "muon-ns", params, init, upd)
+
+
+def _user_optimizer(prob: MarginProblem, text: str | None, beta1, ratio, beta2, eps) -> Optimizer:
+    from .user_update import parse_update
+    if not text:
+        raise InputError("--update needs an expression in g")
+    if beta2 is not None or eps:
+        raise InputError("--beta2/--eps are Adam's: a --update optimizer would ignore them")
+    if ratio != 1:
+        raise InputError("--ratio belongs to muon-sign/muon-adam: a --update optimizer would ignore it")
+    phi = parse_update(text)
+    b1 = _check_beta("--beta1", 0.0 if beta1 is None else beta1)
+
+    def init(P, dtype=np.float64):
+        return {"beta1": b1}
+    upd = _momentum_direction(prob, lambda p, m: phi(m))
+    return Optimizer("update", None, False, {"update": text, "beta1": b1}, init, upd)
 
 
 OPTIMIZERS = ("gd", "ngd", "sign", "signum", "adam", "spectral", "muon", "muon-ns", "muon-sign", "muon-adam")

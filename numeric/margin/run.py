@@ -1,4 +1,5 @@
-"""Run an optimizer of paper 2 from ``theta_0 = 0`` with ``eta_t = eta_0 (t + 1)^(-alpha)``.
+"""Run an optimizer of paper 2 from ``theta_0`` (0 on a linear model; the model's seeded
+initialization on a homogeneous network, whose gradient vanishes at 0) with ``eta_t = eta_0 (t + 1)^(-alpha)``.
 
 ``theta_{t+1} = theta_t - eta_t u_t`` with ``u_t`` from :mod:`numeric.margin.optimizers`.
 Checkpoints are kept at ``t = 10, 100, 1000, ..., T/4, T/2, T`` (the claims look at how the
@@ -15,7 +16,7 @@ import numpy as np
 
 from ..errors import InputError
 from .data import MarginProblem
-from .optimizers import Optimizer, scaled_gradient
+from .optimizers import Optimizer
 
 MAX_STEPS = 10_000_000
 
@@ -49,6 +50,8 @@ class MarginTrajectory:
     stopped: str = "steps"  # "steps" | "timeout" | "nonfinite"
     last_step: np.ndarray | None = None  # u_T (for the measured Adam shrinkage kappa)
     dtype: str = "float64"
+    last_gradient: np.ndarray | None = None  # g_hat at theta_{T-1} (steepest-descent alignment rN_T)
+    initial_gradient: np.ndarray | None = None  # g_hat at theta_0 (Adam's (A1))
 
 
 def checkpoint_times(steps: int) -> list[int]:
@@ -66,17 +69,19 @@ def run_margin(prob: MarginProblem, opt: Optimizer, schedule: Schedule, steps: i
     iterate)."""
     if not 1 <= steps <= MAX_STEPS:
         raise InputError(f"--steps must lie in [1, {MAX_STEPS}], got {steps}")
-    J = prob.J.astype(dtype)
-    theta = np.zeros(prob.n_params, dtype=dtype)
+    grad = prob.evaluator(dtype)
+    theta = prob.initial(dtype)
     state = opt.init(prob.n_params, dtype)
     keep = set(checkpoint_times(steps))
     cps: dict[int, np.ndarray] = {}
     start = time.perf_counter()
-    u = None
+    u = g = g0 = None
     stopped = "steps"
     t = 0
     for t in range(1, steps + 1):
-        g, s = scaled_gradient(J, theta)
+        g, s = grad(theta)
+        if g0 is None:
+            g0 = g.copy()
         u, state = opt.update(state, g, s, t)
         theta = theta - schedule(t - 1) * u
         if not np.isfinite(theta).all():
@@ -89,4 +94,4 @@ def run_margin(prob: MarginProblem, opt: Optimizer, schedule: Schedule, steps: i
             break
     if stopped == "timeout":
         cps[t] = theta.copy()  # the last iterate is the one judged
-    return MarginTrajectory(theta, t, cps, time.perf_counter() - start, stopped, u, np.dtype(dtype).name)
+    return MarginTrajectory(theta, t, cps, time.perf_counter() - start, stopped, u, np.dtype(dtype).name, g, g0)

@@ -1,11 +1,18 @@
-"""``margin``: run an optimizer of paper 2 and judge ``margin:l2|linf|spectral|hybrid`` (docs/theory.md §6).
+"""``margin``: run an optimizer of paper 2 and judge ``margin:<norm>`` and ``kkt:<norm>`` (docs/theory.md §6).
 
 Flow: float64 run in log scale (:mod:`numeric.margin.run`) -> the same run in extended
-precision (rounding check) -> per norm: certified ``gamma*`` bracket (cvxpy + exact weak
-duality), exact margin bounds of the checkpoints, KKT alignment -> verdicts
-(:mod:`verify.margin.claims`).  On a model with a hybrid block it also fits the hybrid ratio
-``r'`` whose max-margin direction the run is closest to (docs/theory.md §6: a constant learning rate
-with Muon-Adam moves the bias to ``kappa * r``).
+precision (the rounding *estimate*) -> per norm:
+
+* ``margin:N`` (linear models; the diagonal network through its predictor-space reduction,
+  :mod:`verify.margin.diagonal`): certified ``gamma*`` bracket (cvxpy + exact weak duality),
+  exact margin bounds of the checkpoints, KKT alignment -> :func:`verify.margin.claims.decide`;
+* ``kkt:N`` (every model): the certified KKT alignment bracket at ``theta_T``, the profile at
+  ``T/2``, trajectory evidence -> :func:`verify.margin.kkt_claims.decide_kkt`;
+
+then the hypotheses of paper 2 for the run (:mod:`verify.margin.hypotheses`): a run with a
+violated hypothesis is *outside the theorem*, and every claim says so.  On the linear hybrid
+model it also fits the hybrid ratio ``r'`` whose max-margin direction the run is closest to
+(docs/theory.md §6: a constant learning rate with Muon-Adam moves the bias to ``kappa * r``).
 """
 from __future__ import annotations
 
@@ -17,13 +24,15 @@ from fractions import Fraction
 import numpy as np
 
 from numeric.margin.data import MarginProblem
-from numeric.margin.norms import MarginNorm, norm, normalized_margin
+from numeric.margin.norms import MarginNorm, dual_norm, norm, normalized_margin
 from numeric.margin.optimizers import Optimizer
 from numeric.margin.run import MarginTrajectory, Schedule, run_margin
 
 from .claims import DEFAULT_MARGIN_TOL, NormEvidence, decide
 from .exact import CertificateError, margin_bounds
-from .kkt import kkt_profile
+from .hypotheses import outside_note, run_hypotheses
+from .kkt import certified_kkt_profile, kkt_profile
+from .kkt_claims import KKTEvidence, decide_kkt
 from .reference import distance_to_optimal_set, solve_reference
 from ..envelope import complete_margin_record
 from ..verdict import Verdict, exit_status
@@ -39,11 +48,14 @@ class MarginSettings:
     tol: Fraction = Fraction(DEFAULT_MARGIN_TOL)
     ratio: Fraction = Fraction(1)  # r of the claim margin:hybrid
     extra_ratios: tuple = ()  # claims margin:hybrid:R: Fractions, or (label, Fraction) pairs
-    report: tuple | None = None  # claim ids to report (None: all)
+    report: tuple | None = None  # claim ids to report (None: the model's default claims)
+    extra_kkt_ratios: tuple = ()  # claims kkt:hybrid:R: (label, Fraction) pairs
+    extra_norms: tuple = ()  # a researcher's norms (--norm lp:P): (label "lp:P", MarginNorm) pairs
     solver: str = "CLARABEL"
     timeout: float | None = None
     rerun: bool = True
     fit_ratio: bool = True
+    fit_norm: bool = False  # the l_p-family fit (always for a --update optimizer on a linear model)
 
 
 @dataclass
@@ -56,13 +68,43 @@ class MarginResult:
         return exit_status(self.verdicts)
 
 
-def claim_norms(prob: MarginProblem, settings: MarginSettings) -> list[tuple[str, MarginNorm]]:
-    out = [("margin:l2", MarginNorm("l2")), ("margin:linf", MarginNorm("linf")),
-           ("margin:spectral", MarginNorm("spectral")), ("margin:hybrid", MarginNorm("hybrid", settings.ratio))]
-    for item in settings.extra_ratios:
+def claim_norms(prob: MarginProblem, settings: MarginSettings, family: str = "margin") -> list[tuple[str, MarginNorm]]:
+    """``(claim id, norm)`` of the ``margin:`` (or ``kkt:``) claims."""
+    out = [(f"{family}:l2", MarginNorm("l2")), (f"{family}:linf", MarginNorm("linf")),
+           (f"{family}:spectral", MarginNorm("spectral")), (f"{family}:hybrid", MarginNorm("hybrid", settings.ratio))]
+    for item in (settings.extra_ratios if family == "margin" else settings.extra_kkt_ratios):
         label, r = item if isinstance(item, tuple) else (_ratio_text(item), item)
-        out.append((f"margin:hybrid:{label}", MarginNorm("hybrid", r)))
+        out.append((f"{family}:hybrid:{label}", MarginNorm("hybrid", r)))
+    out += [(f"{family}:{label}", N) for label, N in settings.extra_norms]
     return out
+
+
+def default_report(prob, settings: MarginSettings) -> tuple[str, ...]:
+    """Claims reported without ``--claim``: ``margin:`` on linear models (as before), ``kkt:`` on
+    the two-layer network (no global certificate there), both on the diagonal network."""
+    margin = tuple(c for c, _ in claim_norms(prob, settings))
+    kkt = tuple(c for c, _ in claim_norms(prob, settings, "kkt"))
+    if prob.degree == 1:  # a researcher's own norm gets its kkt: claim too
+        return margin + tuple(f"kkt:{label}" for label, _ in settings.extra_norms)
+    return kkt if prob.kind == "two-layer" else margin + kkt
+
+
+def has_global(prob, N: MarginNorm) -> bool:
+    """Is ``gamma*_N`` of this model certified (linear models; the diagonal network in l2, linf)?"""
+    if prob.degree == 1:
+        return True
+    from .diagonal import PREDICTOR_NORM
+    return prob.kind == "diagonal" and N.name in PREDICTOR_NORM
+
+
+def global_reference(prob):
+    """``(problem, norm map)`` on which ``margin:`` claims are certified, or ``None`` (two-layer)."""
+    if prob.degree == 1:
+        return prob, (lambda N: N)
+    if prob.kind == "diagonal":
+        from .diagonal import predictor_norm, predictor_problem
+        return predictor_problem(prob), predictor_norm
+    return None
 
 
 def _ratio_text(r: Fraction) -> str:
@@ -80,9 +122,15 @@ def _gap(gamma: tuple, star: tuple) -> tuple[Fraction, Fraction]:
 
 def norm_evidence(prob: MarginProblem, N: MarginNorm, predicted: bool, traj: MarginTrajectory,
                   rerun: MarginTrajectory | None, solver: str) -> NormEvidence:
-    """Reference, certified gaps at every checkpoint, rounding, KKT profile for one norm."""
-    ref = solve_reference(prob, N, solver)
-    ev = NormEvidence(N, predicted, ref.reason, reference_point=ref.point)
+    """Reference, certified gaps at every checkpoint, rounding estimate, KKT profile for one norm
+    (``prob`` linear, or a network with a convex reduction: :func:`global_reference`)."""
+    ref_prob, ref_norm = global_reference(prob)
+    ref = solve_reference(ref_prob, ref_norm(N), solver)
+    point = ref.point
+    if point is not None and ref_prob is not prob:
+        from .diagonal import lift
+        point = lift(prob, point)
+    ev = NormEvidence(N, predicted, ref.reason, reference_point=point)
     if not ref.certified:
         return ev
     star = (ref.lo, ref.hi)
@@ -96,11 +144,51 @@ def norm_evidence(prob: MarginProblem, N: MarginNorm, predicted: bool, traj: Mar
         ev.reference_reason = str(exc)
         return ev
     ev.gamma_star, ev.gap_history = star, hist
+    ev.q_min = float(np.min(prob.margins(traj.theta)))
     ev.kkt = kkt_profile(prob, N, traj.theta, solver)
-    if N.name == "l2" and ev.gap[1] >= 0:
+    if prob.degree == 1 and N.name == "l2" and ev.gap[1] >= 0:
         ev.direction_bound = math.sqrt(2 * float(ev.gap[1]))
-    ev.distance_to_optimal_set = distance_to_optimal_set(
-        prob, ref, traj.theta / norm(prob, N, traj.theta), solver)
+    if ref_prob is prob:
+        ev.distance_to_optimal_set = distance_to_optimal_set(
+            prob, ref, traj.theta / norm(prob, N, traj.theta), solver)
+    else:
+        ev.global_note = ("the global max margin of the diagonal network, certified through its predictor "
+                          f"(gamma*_{N.label} = the {ref_norm(N).label} max margin of B = U*U - V*V); paper 2 "
+                          "promises a KKT point, not a global optimum")
+    return ev
+
+
+def kkt_evidence(prob, N: MarginNorm, predicted: bool, traj: MarginTrajectory,
+                 rerun: MarginTrajectory | None, rerun_note: str | None, solver: str) -> KKTEvidence:
+    """Certified KKT profile at ``T``, float profile at ``T/2``, rounding estimate, trajectory evidence."""
+    q_min = float(np.min(prob.margins(traj.theta)))
+    ev = KKTEvidence(N, predicted, q_min, dps=int(np.finfo(np.float64).precision),
+                     rerun_dps=int(np.finfo(np.longdouble).precision) if rerun is not None else None)
+    ev.margin_history = {t: normalized_margin(prob, N, th) for t, th in sorted(traj.checkpoints.items())}
+    if traj.last_step is not None and traj.last_gradient is not None:
+        nu, ng = norm(prob, N, traj.last_step), dual_norm(prob, N, traj.last_gradient)
+        if nu > 0 and ng > 0:
+            ev.rN = float(traj.last_step @ traj.last_gradient) / (nu * ng)
+    if not q_min > 0:
+        return ev
+    ev.profile = certified_kkt_profile(prob, N, traj.theta, solver)
+    half = traj.checkpoints.get(max(1, traj.steps // 2))
+    if half is not None and float(np.min(prob.margins(half))) > 0:
+        ev.half = kkt_profile(prob, N, half, solver)
+    if rerun is None:
+        ev.rounding_reason = rerun_note
+    else:
+        th = rerun.theta.astype(np.float64)
+        if not float(np.min(prob.margins(th))) > 0:
+            ev.rounding_reason = "the longdouble rerun does not separate the data: no rounding estimate"
+        else:
+            other = kkt_profile(prob, N, th, solver)["a"]
+            ev.rerun_a = other
+            diffs = [abs(a - other[t]) for t, a in ev.profile["a"].items() if a is not None and other[t] is not None]
+            if len(diffs) == len(other):
+                ev.rounding = max(diffs)
+            else:
+                ev.rounding_reason = "a KKT alignment solve failed on the rerun: no rounding estimate"
     return ev
 
 
@@ -130,10 +218,15 @@ def _with_discrimination_note(prob: MarginProblem, v: Verdict, evidences: dict) 
                    evidence={**v.evidence, "indistinguishable_from": {k: f"{g:.3g}" for k, g in close.items()}})
 
 
-def fit_hybrid_ratio(prob: MarginProblem, theta: np.ndarray, solver: str) -> dict:
+def fit_hybrid_ratio(prob: MarginProblem, theta: np.ndarray, solver: str, nominal: Fraction | None = None) -> dict:
     """The ratio ``r'`` whose hybrid max-margin direction fits ``theta`` best: minimize the
     relative gap ``1 - gamma_{N_r'}(theta) / gamma*_{N_r'}`` over a log grid, then refine by
-    golden-section search in ``log r'`` (solver values: a fit, not a certificate)."""
+    golden-section search in ``log r'`` (solver values: a fit, not a certificate).
+
+    The *flat interval* is the range of grid ratios whose gap is within ``max(2 g_best, g_best +
+    1e-4)`` of the best: the data cannot tell those ratios apart.  When the ``nominal`` ratio
+    (the optimizer's own ``r``) lies inside it and fits as well, it is reported as the best fit
+    (the minimizer inside a flat interval is noise)."""
     def gap(r: float) -> float:
         N = MarginNorm("hybrid", Fraction(r))
         ref = solve_reference(prob, N, solver)
@@ -157,10 +250,22 @@ def fit_hybrid_ratio(prob: MarginProblem, theta: np.ndarray, solver: str) -> dic
             b = lo + phi * (hi - lo)
             fb = gap(math.exp(b))
     r_best, g_best = (math.exp(a), fa) if fa <= fb else (math.exp(b), fb)
-    near = [r for g, r in grid if g <= max(2 * g_best, g_best + 1e-4)] + [r_best]
+    flat_level = max(2 * g_best, g_best + 1e-4)
+    near = [r for g, r in grid if g <= flat_level] + [r_best]
     out = {"best_fitting_ratio": f"{r_best:.4g}", "relative_gap_at_best": f"{g_best:.3g}",
            "ratios_fitting_as_well": [f"{min(near):.4g}", f"{max(near):.4g}"],
+           "flat_interval": [f"{min(near):.4g}", f"{max(near):.4g}"],
+           "flat_level": f"{flat_level:.3g}",
            "grid": {f"{r:.4g}": f"{g:.3g}" for g, r in grid}}
+    if nominal is not None and min(near) <= float(nominal) <= max(near):
+        g_nom = gap(float(nominal))
+        out["relative_gap_at_nominal"] = f"{g_nom:.3g}"
+        if g_nom <= flat_level:
+            out["best_fitting_ratio"] = _ratio_text(nominal)
+            out["relative_gap_at_best"] = f"{g_nom:.3g}"
+            out["minimizer_in_interval"] = f"{r_best:.4g}"
+            out["preferred"] = ("the nominal ratio lies inside the flat interval and fits as well as its "
+                                "minimizer: the data do not single out another ratio")
     if max(near) >= RATIO_GRID[-1] or min(near) <= RATIO_GRID[0]:
         out["note"] = ("the fit is flat up to the end of the grid: beyond it one block's constraint is "
                        "inactive and every such ratio has the same max-margin direction")
@@ -184,34 +289,73 @@ def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) 
         rerun = run_margin(prob, opt, settings.schedule, traj.steps, dtype=np.longdouble, timeout=left)
         if rerun.stopped != "steps" or rerun.steps != traj.steps:
             rerun, rerun_note = None, f"the longdouble rerun stopped early ({rerun.stopped}): no rounding check"
+    report = settings.report if settings.report is not None else default_report(prob, settings)
     evidences: dict[str, NormEvidence] = {}
     for cid, N in claim_norms(prob, settings):
-        if N.applies_to(prob) and traj.stopped == "nonfinite":
+        if not (has_global(prob, N) and N.applies_to(prob)):
+            continue
+        if traj.stopped == "nonfinite":
             evidences[cid] = NormEvidence(N, opt.predicted == N, f"the iterate became non-finite at step "
                                           f"{traj.steps} (learning rate too large?): nothing to judge")
-        elif N.applies_to(prob):
-            predicted = opt.predicted is not None and opt.predicted == N
-            evidences[cid] = norm_evidence(prob, N, predicted, traj, rerun, settings.solver)
-            evidences[cid].dps = int(np.finfo(np.float64).precision)
-            evidences[cid].rerun_dps = int(np.finfo(np.longdouble).precision) if rerun is not None else None
-            if rerun is None and evidences[cid].gap is not None:
-                evidences[cid].reference_reason = rerun_note
-            evidences[cid].verified = evidences[cid].meets_verification(settings.tol)
-    verdicts = []
-    for cid, N in claim_norms(prob, settings):
-        if settings.report is not None and cid not in settings.report:
             continue
-        if cid not in evidences:
+        predicted = opt.predicted is not None and opt.predicted == N
+        evidences[cid] = norm_evidence(prob, N, predicted, traj, rerun, settings.solver)
+        evidences[cid].dps = int(np.finfo(np.float64).precision)
+        evidences[cid].rerun_dps = int(np.finfo(np.longdouble).precision) if rerun is not None else None
+        if rerun is None and evidences[cid].gap is not None:
+            evidences[cid].reference_reason = rerun_note
+        evidences[cid].verified = evidences[cid].meets_verification(settings.tol)
+    kkt_ev: dict[str, KKTEvidence] = {}
+    if traj.stopped != "nonfinite" and any(c.startswith("kkt:") for c in report):
+        for cid, N in claim_norms(prob, settings, "kkt"):
+            if N.applies_to(prob) and (cid in report or N.name in ("l2", "linf", "spectral")):
+                kkt_ev[cid] = kkt_evidence(prob, N, opt.predicted is not None and opt.predicted == N, traj,
+                                           rerun, rerun_note, settings.solver)
+                kkt_ev[cid].verified = kkt_ev[cid].meets_verification()
+    half = traj.checkpoints.get(max(1, traj.steps // 2))
+    cos = None
+    if half is not None and np.all(np.isfinite(traj.theta)) and np.any(half) and np.any(traj.theta):
+        cos = float(half @ traj.theta / (np.linalg.norm(half) * np.linalg.norm(traj.theta)))
+    hyps = run_hypotheses(prob, opt, settings.schedule, traj.initial_gradient, cos)
+    outside = outside_note(hyps)
+    verdicts = []
+    for cid, N in claim_norms(prob, settings) + claim_norms(prob, settings, "kkt"):
+        if cid not in report:
+            continue
+        family = cid.split(":", 1)[0]
+        if not N.applies_to(prob):
             verdicts.append(Verdict(cid, "not_applicable",
                                     f"the {N.label} norm is not defined on the {prob.kind} model's parameters"))
             continue
-        others = sorted({evidences[o].norm.label for o in evidences
-                         if evidences[o].norm != N and evidences[o].verified})
-        verdicts.append(decide(cid, evidences[cid], others, settings.tol, traj.steps, traj.stopped, opt.name))
-    verdicts = [_with_discrimination_note(prob, v, evidences) for v in verdicts]
-    missing = set(settings.report or ()) - {v.id for v in verdicts}
+        if family == "margin" and not has_global(prob, N):
+            verdicts.append(Verdict(cid, "not_applicable",
+                                    f"no certified global {N.label} max margin on the {prob.kind} model (no convex "
+                                    f"reduction known to the tool): paper 2 promises KKT points, judged by "
+                                    f"kkt:{cid.split(':', 1)[1]}"))
+            continue
+        if family == "kkt" and cid not in kkt_ev:
+            verdicts.append(Verdict(cid, "inconclusive", f"the iterate became non-finite at step {traj.steps} "
+                                    f"(learning rate too large?): nothing to judge"))
+            continue
+        if family == "margin":
+            others = sorted({evidences[o].norm.label for o in evidences
+                             if evidences[o].norm != N and evidences[o].verified})
+            verdicts.append(decide(cid, evidences[cid], others, settings.tol, traj.steps, traj.stopped, opt.name))
+        else:
+            others = sorted({kkt_ev[o].norm.label for o in kkt_ev if kkt_ev[o].norm != N and kkt_ev[o].verified})
+            verdicts.append(decide_kkt(cid, kkt_ev[cid], others, traj.steps, traj.stopped))
+    verdicts = [_with_discrimination_note(prob, v, evidences) if v.id in evidences else v for v in verdicts]
+    missing = set(report) - {v.id for v in verdicts}
     if missing:  # a requested claim must never vanish from the report
         raise AssertionError(f"requested claims not evaluated: {sorted(missing)}")
+    claims = []
+    for v in verdicts:
+        c = v.to_json()
+        if v.verdict != "not_applicable":
+            c["scope"] = "outside_theorem" if outside else "theorem"
+            if outside:
+                c["reason"] = f"{c['reason']} [{outside}]"
+        claims.append(c)
     record = {
         "tool": {"name": "dspgd-verify", "version": _version()},
         "optimizer": {"name": opt.name, "params": {k: str(v) for k, v in opt.params.items()},
@@ -221,17 +365,31 @@ def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) 
         "settings": {"steps": settings.steps, "lr": settings.schedule.describe(),
                      "eta0": repr(settings.schedule.eta0), "alpha": repr(settings.schedule.alpha),
                      "tol": f"{float(settings.tol):g}", "solver": settings.solver,
-                     "arithmetic": "float64 trajectory in log scale; margins and gamma* bounds exact (rationals)",
+                     "arithmetic": "float64 trajectory in log scale; margins, gamma* bounds and KKT alignment "
+                                   "brackets exact (rationals); the longdouble rerun gives rounding estimates",
                      "rerun": "numpy.longdouble" if rerun is not None else None},
         "run": {"steps": traj.steps, "stopped": traj.stopped, "seconds": round(traj.seconds, 3),
                 "rerun_seconds": round(rerun.seconds, 3) if rerun is not None else None},
-        "claims": [v.to_json() for v in verdicts],
+        "hypotheses": hyps,
+        "within_theorem": outside is None,
+        "claims": claims,
+        "final_parameters": {"theta": [repr(float(x)) for x in traj.theta],
+                             "layout": _layout(prob),
+                             "note": "theta_T of the float64 run, exact decimal repr of each float64"},
     }
-    if not opt.covered:
+    if opt.name == "update":
+        record["optimizer"]["note"] = ("a researcher's own update: paper 2 predicts no norm for it; see "
+                                       "norm_family_fit for the l_p norm whose margin the run comes closest to")
+    elif not opt.covered:
         record["optimizer"]["note"] = ("Newton-Schulz-5 is not the polar factor: this optimizer is not "
                                        "covered by the theory; its claims are reported for comparison only")
-    if prob.W_shape is not None and prob.b_size > 0 and settings.fit_ratio:
-        fit = fit_hybrid_ratio(prob, traj.theta, settings.solver)
+    if prob.degree == 1 and (settings.fit_norm or opt.name == "update") and traj.stopped != "nonfinite" \
+            and float(np.min(prob.margins(traj.theta))) > 0:
+        from .family import fit_lp_family
+        record["norm_family_fit"] = fit_lp_family(prob, traj.theta, settings.solver)
+    if prob.kind == "hybrid" and settings.fit_ratio:
+        nominal = settings.ratio if opt.name in ("muon-adam", "muon-sign") else None
+        fit = fit_hybrid_ratio(prob, traj.theta, settings.solver, nominal)
         if opt.name in ("muon-adam", "muon-sign") and traj.last_step is not None:
             ub = traj.last_step[prob.W_size:]
             kappa = float(np.max(np.abs(ub)))
@@ -241,6 +399,17 @@ def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) 
         record["hybrid_ratio_fit"] = fit
     record["seconds"] = round(time.perf_counter() - start, 2)
     return MarginResult(complete_margin_record(record), verdicts)
+
+
+def _layout(prob) -> str:
+    """How ``theta`` is flattened."""
+    if prob.kind == "two-layer":
+        return f"(vec_row_major(W) with W of shape {prob.W_shape}, vec_row_major(A) with A of shape ({prob.k}, {prob.width}))"
+    if prob.kind == "diagonal":
+        return f"(vec_row_major(U), vec_row_major(V)), U and V of shape ({prob.k}, {prob.d})"
+    if prob.W_shape is not None:
+        return f"(vec_row_major(W) with W of shape {tuple(prob.W_shape)}, b of size {prob.b_size})"
+    return f"w of size {prob.n_params}"
 
 
 def _version() -> str:

@@ -134,6 +134,11 @@ def norm_bounds(prob: MarginProblem, N: MarginNorm, theta: np.ndarray) -> tuple[
     if N.name == "linf":
         v = max(abs(x) for x in th)
         return v, v
+    if N.name == "l1":
+        v = sum((abs(x) for x in th), Fraction(0))
+        return v, v
+    if N.name == "lp":
+        return lp_bounds(th, N.p)
     Wf, bf = prob.split(np.asarray(theta, dtype=np.float64))
     W = _matrix(th[: prob.W_size], prob.W_shape)
     hi = spectral_upper(W, float(np.linalg.norm(Wf, 2)))
@@ -144,12 +149,43 @@ def norm_bounds(prob: MarginProblem, N: MarginNorm, theta: np.ndarray) -> tuple[
     return max(N.ratio * lo, b), max(N.ratio * hi, b)
 
 
+def lp_bounds(v: list[Fraction], p: Fraction) -> tuple[Fraction, Fraction]:
+    """``lo <= ||v||_p <= hi`` for a rational ``p > 1``: mpmath interval arithmetic at 200 bits
+    (outward rounding), endpoints read back as exact rationals."""
+    from mpmath import iv
+    from mpmath.libmp import to_man_exp
+    if not any(v):
+        return Fraction(0), Fraction(0)
+    old = iv.prec
+    iv.prec = 200
+    try:
+        P = iv.mpf(p.numerator) / iv.mpf(p.denominator)
+        total = iv.mpf(0)
+        for x in v:
+            if x:
+                a = iv.mpf(abs(x.numerator)) / iv.mpf(x.denominator)
+                total += iv.exp(P * iv.log(a))
+        r = iv.exp(iv.log(total) / P)
+        lo, hi = r._mpi_
+    finally:
+        iv.prec = old  # no process-wide state left changed
+
+    def frac(m) -> Fraction:
+        man, exp = to_man_exp(m)
+        return Fraction(int(man)) * (Fraction(2) ** int(exp))
+    return max(Fraction(0), frac(lo)), frac(hi)
+
+
 def dual_norm_upper(prob: MarginProblem, N: MarginNorm, g: list[Fraction]) -> Fraction:
     """Rational ``u >= N_*(g)`` for an exact vector ``g``."""
     if N.name == "l2":
         return sqrt_bounds(dot(g, g))[1]
     if N.name == "linf":
         return sum((abs(x) for x in g), Fraction(0))
+    if N.name == "l1":
+        return max(abs(x) for x in g)
+    if N.name == "lp":
+        return lp_bounds(g, N.q)[1]
     Gf = np.array([float(x) for x in g[: prob.W_size]]).reshape(prob.W_shape)
     nuc = nuclear_upper(_matrix(g[: prob.W_size], prob.W_shape), Gf)
     if N.name == "spectral":
@@ -158,15 +194,35 @@ def dual_norm_upper(prob: MarginProblem, N: MarginNorm, g: list[Fraction]) -> Fr
 
 
 def margins_exact(prob: MarginProblem, theta: np.ndarray) -> list[Fraction]:
-    """``q_j(theta) = <A_j, theta>`` in exact arithmetic."""
-    th = to_fractions(theta)
-    return [dot(row, th) for row in prob.J_exact]
+    """``q_j(theta)`` in exact arithmetic (``<A_j, theta>`` on a linear model)."""
+    if hasattr(prob, "J_exact"):
+        th = to_fractions(theta)
+        return [dot(row, th) for row in prob.J_exact]
+    return list(prob.margins(fraction_array(theta)))
+
+
+def fraction_array(theta) -> np.ndarray:
+    """A float vector as a numpy object array of exact ``Fraction`` values."""
+    out = np.empty(np.size(theta), dtype=object)
+    out[:] = to_fractions(theta)
+    return out
+
+
+def norm_power_bounds(prob, N: MarginNorm, theta: np.ndarray) -> tuple[Fraction, Fraction]:
+    """``lo <= N(theta)^L <= hi`` for the model's degree ``L`` (``l2`` with even ``L``: exact)."""
+    L = prob.degree
+    if N.name == "l2" and L % 2 == 0:
+        th = to_fractions(theta)
+        v = dot(th, th) ** (L // 2)
+        return v, v
+    lo, hi = norm_bounds(prob, N, theta)
+    return lo ** L, hi ** L
 
 
 def margin_bounds(prob: MarginProblem, N: MarginNorm, theta: np.ndarray) -> tuple[Fraction, Fraction]:
-    """``lo <= gamma_N(theta) = min_j q_j / N(theta) <= hi``, exactly."""
+    """``lo <= gamma_N(theta) = min_j q_j / N(theta)^L <= hi``, exactly (``L`` the degree)."""
     qmin = min(margins_exact(prob, theta))
-    nlo, nhi = norm_bounds(prob, N, theta)
+    nlo, nhi = norm_power_bounds(prob, N, theta)
     if nhi == 0:
         raise CertificateError("the direction is zero")
     if qmin >= 0:

@@ -54,6 +54,10 @@ def objective(cp, prob: MarginProblem, N: MarginNorm, theta):
         return cp.norm(theta, 2)
     if N.name == "linf":
         return cp.norm(theta, "inf")
+    if N.name == "l1":
+        return cp.norm(theta, 1)
+    if N.name == "lp":
+        return cp.norm(theta, float(N.p))
     sp = cp.sigma_max(cp.reshape(theta[: prob.W_size], prob.W_shape, order="C"))
     if N.name == "spectral":
         return sp
@@ -66,6 +70,10 @@ def dual_objective(cp, prob: MarginProblem, N: MarginNorm, v):
         return cp.norm(v, 2)
     if N.name == "linf":
         return cp.norm(v, 1)
+    if N.name == "l1":
+        return cp.norm(v, "inf")
+    if N.name == "lp":
+        return cp.norm(v, float(N.q))
     nuc = cp.normNuc(cp.reshape(v[: prob.W_size], prob.W_shape, order="C"))
     if N.name == "spectral":
         return nuc

@@ -194,6 +194,30 @@ class MarginRun:
         return _combine(rec["claims"], self.claim_id)
 
 
+@dataclass(frozen=True)
+class NetworkKKTRun:
+    """``dspgd-verify margin --model two-layer`` (paper 2 on a squared-ReLU network, L = 3) on its
+    default instance and schedule (``eta_t = 0.3 (t+1)^-0.7``, inside the condition
+    ``alpha > 2/3``) with a short budget; the case's verdict is claim ``claim_id`` (a ``kkt:``
+    claim, certified KKT alignment)."""
+
+    optimizer: str
+    claim_id: str
+    steps: int = 20_000
+
+    def __call__(self) -> Outcome:
+        from numeric.margin.models import network_problem
+        from numeric.margin.optimizers import make_optimizer
+        from numeric.margin.run import Schedule
+
+        from ..margin.check import MarginSettings, margin_check
+        prob = network_problem("two-layer", 12, 3, 1, 6, "sqrelu", 2)
+        settings = MarginSettings(steps=self.steps, schedule=Schedule(0.3, 0.7), fit_ratio=False,
+                                  report=(self.claim_id,))
+        rec = margin_check(prob, make_optimizer(self.optimizer, prob), settings).record
+        return _combine(rec["claims"], self.claim_id)
+
+
 # ----------------------------------------------------------------------------- identities
 _A, _B, _C = (symbol_matrix(s, (2, 1)) for s in ("a", "b", "c"))
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .kinds import (
-    CatalogueRun, CustomRun, IdentityRun, MarginRun, Outcome, Pending, Planted,
+    CatalogueRun, CustomRun, IdentityRun, MarginRun, NetworkKKTRun, Outcome, Pending, Planted,
     _bregman_symmetric, _bregman_triangle, _fenchel_young, _four_point, _four_point_factor_two, _three_point,
     random, sharp_quadratic_kappa100,
 )
@@ -125,9 +125,15 @@ PLANTED: tuple[Planted, ...] = (
             MarginRun("sign", "margin:l2")),
     Planted("ngd-margin-linf", "normalized GD maximizes the l-infinity margin (margin:linf)", "docs/theory.md §6", "refuted",
             MarginRun("ngd", "margin:linf", lr=0.05)),
+    Planted("ngd-kkt-linf-two-layer", "normalized GD on a squared-ReLU network converges to an l-infinity KKT "
+            "direction (kkt:linf)", "docs/theory.md §6.2", "refuted", NetworkKKTRun("ngd", "kkt:linf")),
+    Planted("sign-kkt-l2-two-layer", "sign descent on a squared-ReLU network converges to an l2 KKT direction "
+            "(kkt:l2)", "docs/theory.md §6.2", "refuted", NetworkKKTRun("sign", "kkt:l2", steps=50_000)),
     # ------------------------------------------------------------ true controls
     Planted("ngd-margin-l2", "normalized GD maximizes the l2 margin (margin:l2)", "docs/theory.md §6", "verified",
             MarginRun("ngd", "margin:l2", lr=0.05)),
+    Planted("ngd-kkt-l2-two-layer", "normalized GD on a squared-ReLU network converges to an l2 KKT direction "
+            "(kkt:l2)", "docs/theory.md §6.2", "verified", NetworkKKTRun("ngd", "kkt:l2")),
     Planted("gd-limit-is-gd", "GD's limit is W_GD", "docs/theory.md §3.2", "verified",
             CatalogueRun("gd", "claim:limit=gd", R251, "limit=gd")),
     Planted("clip-limit-is-gd", "clip's limit is W_GD", "docs/theory.md §3.2 (isotropic)", "verified",
