@@ -96,3 +96,35 @@ def test_margin_predictions_follow_paper_2(capsys):
     assert pred == {"margin:l2": "verified", "margin:linf": "refuted", "margin:spectral": "refuted",
                     "margin:hybrid": None}
     assert code == rec["exit_status"]
+
+
+def _margin_record(kind="multiclass", scope="theorem"):
+    hyps = [{"name": "learning-rate schedule (LR)", "status": "violated" if scope == "outside_theorem" else "holds",
+             "detail": ""}]
+    return {"optimizer": {"name": "ngd", "predicted_norm": "l2", "covered_by_theory": True},
+            "problem": {"kind": kind}, "hypotheses": hyps, "claims": []}
+
+
+def test_a_run_outside_paper_2s_hypotheses_is_judged_against_an_extension_never_the_paper():
+    from verify.predictions import margin_prediction
+    inside = margin_prediction({"id": "margin:l2", "verdict": "verified", "evidence": {"norm": "l2"},
+                                "scope": "theorem"}, _margin_record())
+    assert inside["kind"] == "paper" and inside["expected"] == "verified"
+    out = margin_prediction({"id": "margin:linf", "verdict": "refuted", "evidence": {"norm": "linf"},
+                             "scope": "outside_theorem"}, _margin_record(scope="outside_theorem"))
+    assert out["kind"] == "extension" and out["expected"] == "refuted"
+    assert "outside paper 2's hypotheses (learning-rate schedule (LR))" in out["why"]
+    rec = {"optimizer": {"name": "ngd"}, "claims": [
+        {"id": "margin:linf", "lr": None, "verdict": "refuted", "evidence": {}, "prediction": out}]}
+    line = summary_line([rec])
+    assert line.startswith("every outcome as predicted (") and "outside the theorem" in line
+    assert not line.startswith("every outcome as the papers predict")
+
+
+def test_network_margin_claims_have_no_prediction_kkt_claims_do():
+    from verify.predictions import margin_prediction
+    rec = _margin_record(kind="two-layer")
+    assert margin_prediction({"id": "margin:l2", "verdict": "inconclusive", "evidence": {"norm": "l2"},
+                              "scope": "theorem"}, rec) is None
+    p = margin_prediction({"id": "kkt:l2", "verdict": "verified", "evidence": {"norm": "l2"}, "scope": "theorem"}, rec)
+    assert p["kind"] == "paper" and p["expected"] == "verified" and "KKT direction" in p["statement"]
