@@ -157,13 +157,27 @@ def test_fact_within_turns_a_hang_into_unknown():
     assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
 
 
-def test_time_limit_leaves_an_outer_timer_in_charge():
+def test_time_limit_nests_and_restores_the_outer_timer():
+    from symbolic.timebox import SymbolicTimeout
     with time_limit(5):
         remaining = signal.getitimer(signal.ITIMER_REAL)[0]
-        with time_limit(0.01):
-            time.sleep(0.05)  # the inner limit does not replace the running outer one
-        assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] <= remaining
+        with pytest.raises(SymbolicTimeout):
+            with time_limit(0.01):
+                time.sleep(0.5)  # the shorter inner limit fires
+        assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] <= remaining  # the outer one runs on
     assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
+
+
+def test_a_foreign_timer_is_left_in_charge():
+    previous = signal.signal(signal.SIGALRM, lambda *a: None)
+    signal.setitimer(signal.ITIMER_REAL, 5)
+    try:
+        with time_limit(0.01):
+            time.sleep(0.05)  # a timer this module did not set is not replaced
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_fact_within_turns_a_sympy_failure_into_unknown():
