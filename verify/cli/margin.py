@@ -115,16 +115,16 @@ def _worker(job):
 
 
 def cmd_margin(args) -> int:
-    import cvxpy
-    if args.solver not in cvxpy.installed_solvers():
-        raise InputError(f"--solver {args.solver!r} is not an installed cvxpy solver "
-                         f"(installed: {', '.join(cvxpy.installed_solvers())})")
     if args.optimizer is not None and args.optimizer not in OPTIMIZERS:
         raise InputError(f"unknown optimizer {args.optimizer!r} (choose from {', '.join(OPTIMIZERS)})")
     ratio = _fraction(args.ratio, "--ratio", lo=0, hi=1000) if args.ratio is not None else Fraction(1)
     settings = _settings(args, ratio)
     names = [args.optimizer] if args.optimizer else list(HEADLINE)
     jobs = [(*_job(args, name, ratio), settings) for name in names]  # validate all before running
+    import cvxpy  # the expensive import, after every argument and the data were checked
+    if args.solver not in cvxpy.installed_solvers():
+        raise InputError(f"--solver {args.solver!r} is not an installed cvxpy solver "
+                         f"(installed: {', '.join(cvxpy.installed_solvers())})")
     records = map_jobs(_worker, jobs, args.jobs)
     status = exit_status([c for r in records for c in r["claims"]])
     if args.json:
