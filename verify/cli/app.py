@@ -4,13 +4,17 @@ Each command lives in its own module of :mod:`verify.cli`; this one builds the p
 them, runs the command and turns bad input into one line on stderr with exit status 2.
 
 Exit status: 0 every applicable claim verified; 1 some claim refuted; 3 inconclusive;
-2 bad input (one line on stderr, no traceback); 4 internal error.
+2 bad input (one line on stderr, no traceback); 4 internal error; 130 interrupted (Ctrl-C,
+SIGINT); 143 terminated (SIGTERM).  Both stops cancel queued jobs and kill the workers at once,
+and a sweep keeps the rows of its finished instances (``--resume`` continues it).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 
 from numeric.errors import InputError
 
@@ -23,7 +27,19 @@ from . import selftest as selftest_cmd
 from . import sweep as sweep_cmd
 from .args import EXIT_BAD_INPUT, EXIT_INTERNAL, Parser, int_in
 
-__all__ = ["build_parser", "main", "entry_point", "EXIT_BAD_INPUT", "EXIT_INTERNAL"]
+__all__ = ["build_parser", "main", "entry_point", "EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_INTERRUPTED",
+           "EXIT_TERMINATED"]
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143   # 128 + SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every clean-up path for an interrupt runs for it too."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +57,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; SIGTERM is handled like Ctrl-C while it runs (the previous handler is
+    restored on return)."""
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _main(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -64,9 +93,12 @@ def main(argv: list[str] | None = None) -> int:
         msg = " ".join(str(exc).split())
         print(f"dspgd-verify: error: {msg}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Terminated:
+        print("dspgd-verify: terminated (SIGTERM)", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("dspgd-verify: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # a bug, not bad input: one line, full traceback on request
         if os.environ.get("DSPGD_VERIFY_DEBUG"):
             raise
