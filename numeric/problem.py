@@ -69,6 +69,9 @@ class Problem:
                 raise InputError(f"{name} has non-finite entries (NaN or inf)")
             if a.size and np.max(np.abs(a)) > 1e100:
                 raise InputError(f"{name} has entries larger than 1e100 in magnitude")
+            tiny = np.abs(a)[(a != 0)]
+            if tiny.size and np.min(tiny) < 1e-100:  # e.g. subnormals: eta = 2/(L sigma_max^2) overflows
+                raise InputError(f"{name} has nonzero entries smaller than 1e-100 in magnitude (rescale the data)")
         r = exact_rank(X)
         if r < n:
             raise InputError(f"X is rank deficient: exact rank {r} < n={n} (need full row rank)")

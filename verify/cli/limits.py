@@ -61,6 +61,25 @@ class Budget:
         return None if left is None else max(left, MIN_RUN_SECONDS)
 
 
+def _defined_everywhere(expr: sp.Expr, var: sp.Symbol, what: str) -> None:
+    """Refuse a ``Piecewise`` of one variable whose conditions leave part of its domain uncovered
+    (``Piecewise((g**2, g > 0))`` says nothing for ``g <= 0``).  Conditions SymPy cannot turn
+    into a set are left to the symbolic build."""
+    domain = sp.Interval(0, sp.oo) if var.is_nonnegative else sp.S.Reals
+    for pw in expr.atoms(sp.Piecewise):
+        cover = sp.Or(*[cond for _, cond in pw.args])
+        if cover is sp.true:
+            continue
+        try:
+            covered = cover.as_set()
+            missing = domain - covered
+        except Exception:  # noqa: BLE001 - SymPy could not decide: the build decides later
+            continue
+        if missing != sp.S.EmptySet:
+            raise InputError(f"{what}: Piecewise '{pw}' is not defined for {var} in {missing}: "
+                             f"end it with a piece (EXPR, True)")
+
+
 def parse_expressions_early(K: str | None, update: str | None, structure: str | None,
                             params: dict[str, Fraction], shape: tuple[int, int] | None) -> None:
     """Refuse a bad ``--K``/``--update``/``--structure`` now (:class:`InputError`, one line).
@@ -82,7 +101,11 @@ def parse_expressions_early(K: str | None, update: str | None, structure: str | 
             else:
                 name = VARIABLE[structure]   # the symbols of symbolic.user.user_K
                 var = sp.Symbol(name, real=True) if structure == "entrywise" else sp.Symbol(name, nonnegative=True)
-                parse_expression(K, {name: var}, p)
+                expr = parse_expression(K, {name: var}, p)
+                if var not in expr.free_symbols:
+                    raise InputError(f"--K {' '.join(K.split())[:60]!r} does not depend on {name}: K is constant, "
+                                     f"grad K = 0 and DSPGD never moves (write K in {name})")
+                _defined_everywhere(expr, var, "--K")
         elif update is not None:
             structure = structure or "entrywise"
             if structure not in UPDATE_STRUCTURES:
@@ -90,7 +113,10 @@ def parse_expressions_early(K: str | None, update: str | None, structure: str | 
                                  f"got {structure!r}")
             if structure == "entrywise":
                 g = sp.Symbol("g", real=True)
-                parse_expression(update, {"G": g, "g": g}, p)
+                u = parse_expression(update, {"G": g, "g": g}, p)
+                if u == 0:
+                    raise InputError("--update is identically 0: DSPGD never moves")
+                _defined_everywhere(u, g, "--update")
             elif shape is not None:
                 G = entry_symbols(*shape)
                 U = parse_matrix(update, {str(s): s for row in G for s in row}, p)
