@@ -50,3 +50,16 @@ def test_parallel_commands_stop_promptly(name, sig, status):
     assert proc.returncode == status, err
     assert stop < 10, stop            # about a second on an idle machine; generous when shared
     assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("dspgd-verify: "), err
+
+
+def test_a_long_command_shows_it_is_alive():
+    import io
+
+    from verify.cli.limits import heartbeat
+    buf = io.StringIO()
+    with heartbeat("check", every=0.05, stream=buf):
+        time.sleep(0.3)
+    lines = buf.getvalue().splitlines()
+    assert len(lines) >= 2 and all("still running" in x and "--timeout" in x for x in lines)
+    time.sleep(0.15)
+    assert buf.getvalue().splitlines() == lines  # nothing after the block

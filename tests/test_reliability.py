@@ -200,3 +200,50 @@ def test_the_cli_refuses_the_crafted_file_with_exit_2(tmp_path, capsys):
                  ["margin", "--problem", path, "--optimizer", "gd", "--model", "binary"]):
         rc, _, err, _ = _cli(capsys, argv)
         assert rc == 2 and "ambiguous" in err and err.count("\n") == 1, err
+
+
+# ----------------------------------------------------------------------------- smaller items
+def test_tiny_data_is_refused_and_small_data_runs(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    tiny, small = str(tmp_path / "tiny.npz"), str(tmp_path / "small.npz")
+    np.savez(tiny, X=rng.standard_normal((2, 4)) * 1e-310, Y=np.ones((2, 1)))   # subnormal entries
+    np.savez(small, X=(1 + rng.random((2, 4))) * 1e-99, Y=np.ones((2, 1)))
+    rc, _, err, _ = _cli(capsys, ["check", "--problem", tiny, "--preconditioner", "gd"])
+    assert rc == 2 and "smaller than 1e-100" in err and err.count("\n") == 1, err
+    rc, out, err, _ = _cli(capsys, ["check", "--problem", small, "--preconditioner", "gd", "--json"])
+    assert rc == 0, err   # Cholesky of a Gram matrix of scale 1e-198 works (exact power-of-two scaling)
+
+
+def test_a_learning_rate_beyond_float64_is_a_one_line_error():
+    from fractions import Fraction
+    from types import SimpleNamespace
+
+    from numeric.exact_problem import ExactProblem
+    from numeric.precision import working_precision
+    from numeric.problem import random_problem
+    from verify.runs import LearningRate
+    with working_precision(30) as ctx:
+        xp = ExactProblem.build(ctx, random_problem(2, 4, 1))
+        pre = SimpleNamespace(smoothness=lambda ctx, rho: ctx.mpf("1e-400"))
+        with pytest.raises(InputError, match="outside the float64 range"):
+            LearningRate("frac", Fraction(1, 2)).resolve(xp, pre)
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--K", "Piecewise((g**2, g > 0))", "--structure", "entrywise"], "not defined for g"),
+    (["--K", "Piecewise((g**2, g > 0), (-g, g < 0))", "--structure", "entrywise"], "not defined for g in {0}"),
+    (["--K", "Piecewise((r**2, r > 1))", "--structure", "isotropic"], "not defined for r"),
+    (["--K", "3", "--structure", "entrywise"], "does not depend on g"),
+    (["--K", "2*eps", "--param", "eps=0.1", "--structure", "spectral"], "does not depend on s"),
+    (["--update", "0*G"], "identically 0"),
+])
+def test_expressions_that_say_nothing_are_refused_with_a_reason(capsys, argv, needle):
+    rc, _, err, seconds = _cli(capsys, ["check", *argv, "--n", "2", "--d", "4", "--k", "1"])
+    assert rc == 2 and needle in err and err.count("\n") == 1, err
+
+
+def test_a_covering_piecewise_is_accepted(capsys):
+    rc, out, err, _ = _cli(capsys, ["check", "--K", "Piecewise((g**2/2, g > 0), (g**2, g <= 0))",
+                                    "--structure", "entrywise", "--n", "2", "--d", "4", "--k", "1",
+                                    "--max-iter", "5", "--json"])
+    assert rc in (0, 3) and json.loads(out)["claims"], err

@@ -76,16 +76,14 @@ def _main(argv: list[str] | None) -> int:
         if args.command is None:
             parser.print_help()
             return EXIT_BAD_INPUT
-        if args.command == "check":
-            return check_cmd.cmd_check(args)
-        if args.command == "proofs":
-            return proofs_cmd.cmd_proofs(args)
-        if args.command == "margin":
-            return margin_cmd.cmd_margin(args)
+        long_running = {"check": check_cmd.cmd_check, "proofs": proofs_cmd.cmd_proofs,
+                        "margin": margin_cmd.cmd_margin, "lr-study": lr_study_cmd.cmd_lr_study}
+        if args.command in long_running:
+            from .limits import heartbeat
+            with heartbeat(args.command):
+                return long_running[args.command](args)
         if args.command == "sweep":
             return sweep_cmd.cmd_sweep(args)
-        if args.command == "lr-study":
-            return lr_study_cmd.cmd_lr_study(args)
         if args.command == "selftest":
             return selftest_cmd.cmd_selftest(args)
         return catalog_cmd.cmd_catalog(args)

@@ -3,6 +3,8 @@
 * :func:`parse_expressions_early` reads ``--K``/``--update`` with the safe parser (only the
   parser: no ``simplify``, no facts) before any expensive import or the problem's exact rank,
   so bad input is refused in well under a second.
+* :func:`heartbeat` prints a line on stderr every :data:`HEARTBEAT_SECONDS` while a long
+  command runs, so that a run of many minutes shows it is alive and says how to bound it.
 * :class:`Budget` is the command's ``--timeout`` as a deadline.  The symbolic build of a
   user's K (``simplify``, ``integrate``, the facts, the compilation) runs under
   :func:`symbolic.timebox.command_limit` with the time left (:data:`DEFAULT_SYMBOLIC_SECONDS`
@@ -10,8 +12,12 @@
 """
 from __future__ import annotations
 
+import sys
+import threading
 import time
+from contextlib import contextmanager
 from fractions import Fraction
+from typing import Iterator
 
 import sympy as sp
 
@@ -24,6 +30,8 @@ from symbolic.user import K_STRUCTURES, UPDATE_STRUCTURES, VARIABLE
 
 #: the symbolic budget of a command run without --timeout (seconds)
 DEFAULT_SYMBOLIC_SECONDS = 300.0
+#: seconds between two "still running" lines on stderr
+HEARTBEAT_SECONDS = 30.0
 #: the least budget a run is given after the symbolic build (seconds)
 MIN_RUN_SECONDS = 0.1
 
@@ -125,3 +133,29 @@ def parse_expressions_early(K: str | None, update: str | None, structure: str | 
                                      f"needs {shape[0]}x{shape[1]} (d x k)")
     except ExpressionError as exc:
         raise InputError(str(exc)) from None
+
+
+@contextmanager
+def heartbeat(command: str, every: float = HEARTBEAT_SECONDS, stream=None) -> Iterator[None]:
+    """While the block runs, a line on stderr every ``every`` seconds:
+    ``dspgd-verify check: still running (2 min 30 s); --timeout SECONDS bounds each run``."""
+    stop = threading.Event()
+    start = time.monotonic()
+    out = stream or sys.stderr
+
+    def beat() -> None:
+        while not stop.wait(every):
+            el = int(time.monotonic() - start)
+            took = f"{el // 60} min {el % 60} s" if el >= 60 else f"{el} s"
+            try:
+                print(f"dspgd-verify {command}: still running ({took}); --timeout SECONDS bounds each run",
+                      file=out, flush=True)
+            except (OSError, ValueError):  # stderr closed: nothing to tell
+                return
+    thread = threading.Thread(target=beat, name="dspgd-verify-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=1)
