@@ -122,7 +122,8 @@ _LIMITS = {"X": MAX_ENTRIES, "Y": MAX_ENTRIES, "W0": MAX_ENTRIES, "H": MAX_FILE_
 
 
 def _problem_shapes(path: str) -> Callable[[dict], None]:
-    """The declared shapes of X, Y, W0 checked like :class:`Problem` does, before any data is read."""
+    """The declared shapes of X, Y, W0 checked as :class:`Problem` checks them (same messages),
+    before any data is read."""
     def check(shapes: dict) -> None:
         X, Y, W0 = shapes.get("X"), shapes.get("Y"), shapes.get("W0")
         if X is None:
@@ -130,16 +131,21 @@ def _problem_shapes(path: str) -> Callable[[dict], None]:
         if len(X) != 2:
             raise InputError(f"{path}: X must be a 2-D array, got shape {X}")
         n, d = X
-        if Y is not None:
-            if len(Y) not in (1, 2) or Y[0] != n:
-                raise InputError(f"{path}: shape mismatch: X is {n}x{d} but Y has shape {Y}")
-            k = Y[1] if len(Y) == 2 else 1
-            try:
-                check_size(n, d, k)
-            except InputError as exc:
-                raise InputError(f"{path}: {exc}") from None
-            if W0 is not None and tuple(W0) not in ((d, k),) + (((d,),) if k == 1 else ()):
-                raise InputError(f"{path}: shape mismatch: W0 must be {d}x{k}, got shape {W0}")
+        if Y is None:
+            return
+        if len(Y) not in (1, 2):
+            raise InputError(f"{path}: Y must be a 2-D array, got shape {Y}")
+        if W0 is not None and len(W0) not in (1, 2):
+            raise InputError(f"{path}: W0 must be a 2-D array, got shape {W0}")
+        if Y[0] != n:
+            raise InputError(f"{path}: shape mismatch: X is {n}x{d} but Y has {Y[0]} rows")
+        k = Y[1] if len(Y) == 2 else 1
+        if W0 is not None and (tuple(W0) if len(W0) == 2 else (W0[0], 1)) != (d, k):
+            raise InputError(f"{path}: shape mismatch: W0 must be {d}x{k}, got shape {W0}")
+        try:
+            check_size(n, d, k)
+        except InputError as exc:
+            raise InputError(f"{path}: {exc}") from None
     return check
 
 

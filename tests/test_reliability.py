@@ -116,9 +116,11 @@ CRAFTED = {
                               + [(f"m{i}.npy", b"") for i in range(5000)]),
     "text": lambda p: (p.write_text("X, Y\n1, 2\n"), str(p))[1],
     "npy": lambda p: (p.write_bytes(_npy(X_OK)), str(p))[1],
+    "short-data": lambda p: _zip(p, [("X.npy", _header((2, 4)) + bytes(8)), ("Y.npy", _npy(Y_OK))]),
 }
 MESSAGE = {"ambiguous": "ambiguous", "declared": "refused before reading", "objects": "real numeric",
-           "wide-items": "real numeric", "members": "members", "text": "not an .npz archive", "npy": "single .npy"}
+           "wide-items": "real numeric", "members": "members", "text": "not an .npz archive", "npy": "single .npy",
+           "short-data": "cannot read array X"}
 
 
 @pytest.mark.parametrize("kind", sorted(CRAFTED))
