@@ -63,3 +63,15 @@ def test_a_long_command_shows_it_is_alive():
     assert len(lines) >= 2 and all("still running" in x and "--timeout" in x for x in lines)
     time.sleep(0.15)
     assert buf.getvalue().splitlines() == lines  # nothing after the block
+
+
+def test_no_heartbeat_in_a_pipe_or_log():
+    import io
+
+    from verify.cli.limits import heartbeat
+    buf = io.StringIO()   # not a terminal
+    import contextlib
+    with contextlib.redirect_stderr(buf):
+        with heartbeat("check", every=0.05):
+            time.sleep(0.2)
+    assert buf.getvalue() == ""

@@ -3,8 +3,8 @@
 * :func:`parse_expressions_early` reads ``--K``/``--update`` with the safe parser (only the
   parser: no ``simplify``, no facts) before any expensive import or the problem's exact rank,
   so bad input is refused in well under a second.
-* :func:`heartbeat` prints a line on stderr every :data:`HEARTBEAT_SECONDS` while a long
-  command runs, so that a run of many minutes shows it is alive and says how to bound it.
+* :func:`heartbeat` prints a line on a terminal's stderr every :data:`HEARTBEAT_SECONDS` while a
+  long command runs, so that a run of many minutes shows it is alive and says how to bound it.
 * :class:`Budget` is the command's ``--timeout`` as a deadline.  The symbolic build of a
   user's K (``simplify``, ``integrate``, the facts, the compilation) runs under
   :func:`symbolic.timebox.command_limit` with the time left (:data:`DEFAULT_SYMBOLIC_SECONDS`
@@ -135,10 +135,23 @@ def parse_expressions_early(K: str | None, update: str | None, structure: str | 
         raise InputError(str(exc)) from None
 
 
+def _is_tty(f) -> bool:
+    try:
+        return bool(f.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 @contextmanager
 def heartbeat(command: str, every: float = HEARTBEAT_SECONDS, stream=None) -> Iterator[None]:
     """While the block runs, a line on stderr every ``every`` seconds:
-    ``dspgd-verify check: still running (2 min 30 s); --timeout SECONDS bounds each run``."""
+    ``dspgd-verify check: still running (2 min 30 s); --timeout SECONDS bounds each run``.
+
+    Only when stderr is a terminal (or ``stream`` is given): in a log or a pipe, stderr stays the
+    contract's one line for bad input."""
+    if stream is None and not _is_tty(sys.stderr):
+        yield
+        return
     stop = threading.Event()
     start = time.monotonic()
     out = stream or sys.stderr
