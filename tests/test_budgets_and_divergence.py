@@ -96,12 +96,16 @@ def test_rerun_out_of_time_gives_no_error_bound(monkeypatch):
 
 
 def test_exact_dead_zone_stops_at_once(capsys):
-    """fix: K = 0 (grad K = 0 everywhere) used to repeat the same iterate for 2000 steps and
-    report a 'cycle'; now the first zero step stops the run with the dead-zone reason."""
-    rc, rec, _, _ = _run(capsys, ["check", "--K", "0*g", "--structure", "entrywise", "--lr", "0.1", *SMALL])
+    """fix: a K flat where the run starts (grad K(G_0) = 0) used to repeat the same iterate for
+    2000 steps and report a 'cycle'; now the first zero step stops the run with the dead-zone
+    reason.  (K = 0 itself is refused as input: it does not depend on g.)"""
+    rc, rec, _, _ = _run(capsys, ["check", "--K", "Piecewise((0, abs(g) <= 100), ((abs(g)-100)**2/2, True))",
+                                  "--structure", "entrywise", "--lr", "0.1", *SMALL])
     (c,) = _conv(rec)
     assert rc == 3 and c["verdict"] == "inconclusive" and "dead zone" in c["reason"]
     assert c["evidence"]["stop_reason"] == "stationary" and c["evidence"]["iterations"] == 1
+    rc, rec, err, _ = _run(capsys, ["check", "--K", "0*g", "--structure", "entrywise", "--lr", "0.1", *SMALL])
+    assert rc == 2 and rec is None and "does not depend on g" in err
 
 
 def test_piecewise_dead_zone_is_reported_as_such(capsys):
