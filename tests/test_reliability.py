@@ -101,11 +101,6 @@ def _zip(path: Path, members: list[tuple[str, bytes]]) -> str:
     return str(path)
 
 
-def _huge_zeros(shape) -> bytes:
-    """A complete .npy of zeros (deflates to about 1/1000 of its size): a few MB on disk."""
-    return _header(shape) + bytes(8 * shape[0] * shape[1])
-
-
 CRAFTED = {
     # the issue's file: a harmless X.npy, and the X that numpy would read
     "ambiguous": lambda p: _zip(p, [("X.npy", _npy(X_OK)), ("Y.npy", _npy(Y_OK)), ("X", _header(HUGE) + bytes(64))]),
@@ -182,12 +177,10 @@ except InputError as exc:
 def test_a_full_size_crafted_file_is_refused_under_100_mb(tmp_path, loader):
     """A complete 1.6 GB array of zeros, deflated to about 1.6 MB, beside a harmless X.npy (and
     alone): refused with a traced peak far below 100 MB, in a fresh process."""
-    zeros = _huge_zeros(HUGE)
     y = np.ones(2) if loader == "margin" else Y_OK
     name_y = "y.npy" if loader == "margin" else "Y.npy"
-    files = [_zip(tmp_path / "both.npz", [("X.npy", _npy(X_OK)), (name_y, _npy(y)), ("X", zeros)]),
-             _zip(tmp_path / "alone.npz", [("X.npy", zeros), (name_y, _npy(y))])]
-    del zeros
+    files = [_write_bomb(tmp_path / "both.npz", (("X.npy", X_OK), (name_y, y)), "X"),
+             _write_bomb(tmp_path / "alone.npz", ((name_y, y),), "X.npy")]
     for path in files:
         assert os.path.getsize(path) < 5 * 2**20
         out = subprocess.run([sys.executable, "-c", _PEAK, path, loader], capture_output=True, text=True,
@@ -249,3 +242,52 @@ def test_a_covering_piecewise_is_accepted(capsys):
                                     "--structure", "entrywise", "--n", "2", "--d", "4", "--k", "1",
                                     "--max-iter", "5", "--json"])
     assert rc in (0, 3) and json.loads(out)["claims"], err
+
+
+_MEASURE = """
+import os, subprocess, sys
+proc = subprocess.Popen([sys.executable, "-m", "verify.cli", *sys.argv[1:]], stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE)
+err = proc.stderr.read().decode()
+_, status, usage = os.wait4(proc.pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
+sys.stderr.write(err)
+"""
+
+
+def _peak_rss_kb(argv: list[str]) -> tuple[int, int, str]:
+    """Exit status, peak resident memory (KB, Linux) and stderr of a fresh ``dspgd-verify`` process,
+    started from a small wrapper (a child forked from this big test process would count its pages)."""
+    out = subprocess.run([sys.executable, "-c", _MEASURE, *argv], capture_output=True, text=True, env=ENV,
+                         timeout=300)
+    rc, peak = out.stdout.split()
+    return int(rc), int(peak), out.stderr
+
+
+def _write_bomb(path: Path, members: tuple = (("X.npy", X_OK), ("Y.npy", Y_OK)), huge: str = "X") -> str:
+    """Small members, and a complete 1.6 GB array of zeros named ``huge`` streamed in chunks (about
+    1.6 MB deflated), without holding it in memory."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, a in members:
+            z.writestr(name, _npy(a))
+        with z.open(huge, "w", force_zip64=True) as f:
+            f.write(_header(HUGE))
+            chunk = bytes(2**24)
+            for _ in range(8 * HUGE[0] * HUGE[1] // len(chunk)):
+                f.write(chunk)
+    return str(path)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss in KB is Linux's convention")
+def test_the_command_refuses_a_crafted_file_before_its_memory_grows(tmp_path):
+    """The whole command, not only the loader: the file is refused before cvxpy is imported and
+    before anything of it is read, so the process stays within 100 MB of a refused missing file."""
+    path = str(tmp_path / "bomb.npz")
+    _write_bomb(Path(path))
+    assert os.path.getsize(path) < 5 * 2**20
+    for command in (["check", "--preconditioner", "gd"], ["margin", "--optimizer", "gd", "--model", "binary"]):
+        rc, peak, err = _peak_rss_kb([*command, "--problem", path])
+        rc0, base, _ = _peak_rss_kb([*command, "--problem", str(tmp_path / "missing.npz")])
+        assert rc == rc0 == 2 and "ambiguous" in err, err
+        assert peak - base < 100 * 1024, (peak, base)
+        assert peak < 400 * 1024, peak   # no cvxpy, no 1.6 GB array: a bare interpreter with numpy and sympy

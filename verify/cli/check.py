@@ -87,14 +87,16 @@ def parse_lrs(args) -> tuple:
 DEFAULT_SIZE = (6, 24, 2)  # n, d, k of the generated problem
 
 
-def make_problem(args, loss=None) -> tuple[Problem, np.ndarray | None]:
+def make_problem(args, loss=None, arrays: dict | None = None) -> tuple[Problem, np.ndarray | None]:
+    """The problem of ``--problem`` (its ``arrays`` when already read) or of ``--n --d --k --seed``."""
     if loss is None:
         delta = parse_number(args.loss_delta, "--loss-delta") if args.loss_delta is not None else None
         loss = make_loss(args.loss, delta)
     if args.problem:
         if any(v is not None for v in (args.n, args.d, args.k, args.seed, args.w0)):
             raise InputError("--problem excludes --n/--d/--k/--seed/--w0 (put W0 in the file)")
-        arrays = load_arrays(args.problem, required=("X", "Y"), optional=("W0", "H"))
+        if arrays is None:
+            arrays = load_arrays(args.problem, required=("X", "Y"), optional=("W0", "H"))
         prob = problem_from_arrays(arrays, args.problem, loss)
         return prob, arrays.get("H")
     n = args.n if args.n is not None else DEFAULT_SIZE[0]
@@ -150,14 +152,19 @@ def cmd_check(args) -> int:
         raise InputError("--problem excludes --n/--d/--k/--seed/--w0 (put W0 in the file)")
     if args.w0 not in (None, "zero", "random"):
         raise InputError(f"--w0 must be 'zero' or 'random', got {args.w0!r}")
-    if custom:  # the expression is read before any expensive import or the exact rank
-        shape = None if args.problem else (args.d or DEFAULT_SIZE[1], args.k or DEFAULT_SIZE[2])
+    # the file and the expression are read before any expensive import or the exact rank
+    arrays = load_arrays(args.problem, required=("X", "Y"), optional=("W0", "H")) if args.problem else None
+    if custom:
+        if arrays is not None:
+            shape = (arrays["X"].shape[1], arrays["Y"].shape[1] if arrays["Y"].ndim == 2 else 1)
+        else:
+            shape = (args.d or DEFAULT_SIZE[1], args.k or DEFAULT_SIZE[2])
         parse_expressions_early(args.K, args.update, args.structure, params, shape)
     import cvxpy
     if args.solver not in cvxpy.installed_solvers():
         raise InputError(f"--solver {args.solver!r} is not an installed cvxpy solver "
                          f"(installed: {', '.join(cvxpy.installed_solvers())})")
-    problem, H = make_problem(args, loss)
+    problem, H = make_problem(args, loss, arrays)
     settings = Settings(dps=args.dps, tol=args.tol, max_iter=args.max_iter, timeout=budget.seconds,
                         solver=args.solver, claims=claims, backend=args.backend, **({"lrs": lrs} if lrs else {}))
     if custom:
