@@ -291,3 +291,9 @@ def test_the_command_refuses_a_crafted_file_before_its_memory_grows(tmp_path):
         assert rc == rc0 == 2 and "ambiguous" in err, err
         assert peak - base < 100 * 1024, (peak, base)
         assert peak < 400 * 1024, peak   # no cvxpy, no 1.6 GB array: a bare interpreter with numpy and sympy
+
+
+def test_slow_symbolic_work_in_proofs_ends_within_timeout(capsys):
+    rc, out, err, seconds = _cli(capsys, ["proofs", "--K", SLOW_K, "--structure", "entrywise", "--timeout", "1"])
+    assert rc == 3 and "--timeout" in err and err.count("\n") == 1 and out == "", err
+    assert seconds < 1 + 20, seconds

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 from numeric.errors import InputError
-from numeric.params import parse_assignments
+from numeric.params import parse_assignments, parse_timeout
 from numeric.preconditioners.catalog import CATALOG, make_preconditioner
 
 from ..custom import build_custom
+from symbolic.timebox import CommandTimeout
+
 from ..report.tables import proofs_table
+from .limits import Budget, parse_expressions_early
 
 
 def add_parser(sub, int_in) -> None:
@@ -24,11 +28,14 @@ def add_parser(sub, int_in) -> None:
                     help="instances per numeric step (default 20)")
     pr.add_argument("--seed", type=int_in(0, 2**32 - 1, "--seed"), default=0)
     pr.add_argument("--out", default=".", metavar="DIR", help="where probes save counterexample instances")
+    pr.add_argument("--timeout", metavar="SECONDS",
+                    help="bound on the symbolic preparation of --K (default 300)")
     pr.add_argument("--json", action="store_true")
 
 
 def cmd_proofs(args) -> int:
-    """``dspgd-verify proofs``: a table (id, statement, method, status, time); exit 0 unless a result failed."""
+    """``dspgd-verify proofs``: a table (id, statement, method, status, time); exit 0 unless a result
+    failed (1); 3 when the symbolic preparation of ``--K`` ran out of time."""
     from proofs import ProofContext, run
     params = parse_assignments(args.param)
     if args.K is not None and args.preconditioner:
@@ -39,7 +46,15 @@ def cmd_proofs(args) -> int:
     if args.K is not None:
         if args.structure is None:
             raise InputError("--K needs --structure")
-        built = build_custom(args.K, None, args.structure, params, (3, 2))
+        budget = Budget(parse_timeout(args.timeout))
+        parse_expressions_early(args.K, None, args.structure, params, (3, 2))
+        try:
+            with budget.symbolic():
+                built = build_custom(args.K, None, args.structure, params, (3, 2))
+        except CommandTimeout:
+            print(f"dspgd-verify: proofs: {budget.symbolic_reason('preparing --K (its facts and its gradient)')}",
+                  file=sys.stderr)
+            return 3
         if built.pre is None:
             raise InputError(f"--K is not a convex K with grad K(0) = 0: {built.facts['convex'].detail}")
         context.preconditioner, context.symbolic, context.name = built.pre, built.symbolic, "custom"
@@ -51,6 +66,8 @@ def cmd_proofs(args) -> int:
         make_preconditioner(args.preconditioner, params, shape=(3, 2))  # validate parameters
     elif params:
         raise InputError("--param needs --preconditioner")
+    elif args.timeout is not None:
+        raise InputError("--timeout bounds the symbolic preparation of --K: give --K")
     try:
         outcomes = run(args.only, context)
     except KeyError as exc:
