@@ -25,11 +25,13 @@ from numeric.errors import InputError
 from symbolic.errors import ExpressionError
 from symbolic.general import entry_symbols
 from symbolic.parser import parse_expression, parse_matrix
-from symbolic.timebox import command_limit
+from symbolic.timebox import SymbolicTimeout, command_limit, time_limit
 from symbolic.user import K_STRUCTURES, UPDATE_STRUCTURES, VARIABLE
 
 #: the symbolic budget of a command run without --timeout (seconds)
 DEFAULT_SYMBOLIC_SECONDS = 300.0
+#: the most time spent deciding whether a Piecewise covers its domain (else the build decides)
+COVER_SECONDS = 5.0
 #: seconds between two "still running" lines on stderr
 HEARTBEAT_SECONDS = 30.0
 #: the least budget a run is given after the symbolic build (seconds)
@@ -79,9 +81,10 @@ def _defined_everywhere(expr: sp.Expr, var: sp.Symbol, what: str) -> None:
         if cover is sp.true:
             continue
         try:
-            covered = cover.as_set()
-            missing = domain - covered
-        except Exception:  # noqa: BLE001 - SymPy could not decide: the build decides later
+            with time_limit(COVER_SECONDS):
+                covered = cover.as_set()
+                missing = domain - covered
+        except (Exception, SymbolicTimeout):  # noqa: BLE001 - SymPy could not decide: the build decides later
             continue
         if missing != sp.S.EmptySet:
             raise InputError(f"{what}: Piecewise '{pw}' is not defined for {var} in {missing}: "
