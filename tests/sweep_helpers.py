@@ -15,3 +15,11 @@ def kill_on_seed(inst, names, settings):
     if inst.seed == KILL_SEED:
         os.kill(os.getpid(), signal.SIGKILL)
     return run_instance(inst, names, settings)
+
+
+def fail_on_seed(inst, names, settings):
+    """``run_instance``, except that the task of seed :data:`KILL_SEED` fails outright (as a Dask task
+    whose workers keep dying ends in ``KilledWorker``)."""
+    if inst.seed == KILL_SEED:
+        raise MemoryError("worker ran out of memory")
+    return run_instance(inst, names, settings)

@@ -121,3 +121,21 @@ def test_resume_needs_out_and_a_journal_is_not_overwritten(tmp_path, capsys):
     Path(journal_path(out)).write_text("x\n")
     assert main(ARGS + ["--out", out]) == 2
     assert "add --resume" in capsys.readouterr().err
+
+
+def test_a_failed_dask_task_becomes_rows_and_the_others_are_kept():
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
+    sys.path.insert(0, str(Path(__file__).parent))
+    try:
+        from sweep_helpers import KILL_SEED, fail_on_seed
+    finally:
+        sys.path.remove(str(Path(__file__).parent))
+    settings = Settings(lrs=tuple(LearningRate("frac", f) for f in DEFAULT_FRACTIONS), backend="float64")
+    instances = [Instance(3, 8, 1, s) for s in range(5)]
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=":0") as cluster:
+        rows = run_sweep(instances, ("gd",), settings, scheduler=cluster.scheduler_address, task=fail_on_seed)
+    assert {r["seed"] for r in rows} == set(range(5))
+    (dead,) = [r for r in rows if r["seed"] == KILL_SEED]
+    assert dead["verdict"] == "inconclusive" and "no result from Dask: MemoryError" in dead["reason"]
+    assert len([r for r in rows if r["seed"] != KILL_SEED]) == 4 * 10
