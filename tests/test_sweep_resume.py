@@ -139,3 +139,17 @@ def test_a_failed_dask_task_becomes_rows_and_the_others_are_kept():
     (dead,) = [r for r in rows if r["seed"] == KILL_SEED]
     assert dead["verdict"] == "inconclusive" and "no result from Dask: MemoryError" in dead["reason"]
     assert len([r for r in rows if r["seed"] != KILL_SEED]) == 4 * 10
+
+
+def test_a_finished_parquet_table_can_be_extended(tmp_path):
+    pd = pytest.importorskip("pandas", reason="pandas is not installed: pip install -e '.[sweep]'")
+    pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip install -e '.[sweep]'")
+    out = str(tmp_path / "r.parquet")
+    base = ["sweep", "--preconditioners", "clip", "--sizes", "2x5x1", "--jobs", "1", "--out", out]
+    assert main(base + ["--seeds", "0..1"]) == 0
+    first = pd.read_parquet(out)
+    assert main(base + ["--seeds", "0..3", "--resume"]) == 0
+    df = pd.read_parquet(out)
+    assert sorted(set(df["seed"])) == [0, 1, 2, 3] and len(df) == 2 * len(first)
+    old = df[df["seed"] <= 1].drop(columns="seconds").reset_index(drop=True)
+    pd.testing.assert_frame_equal(old, first.drop(columns="seconds"), check_dtype=False)
