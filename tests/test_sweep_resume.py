@@ -80,13 +80,19 @@ def test_a_finished_table_can_be_extended_with_resume(tmp_path, uninterrupted, c
     assert _table(out) == uninterrupted
 
 
-def test_a_killed_worker_becomes_rows_and_the_others_are_kept():
+def _helpers():
+    """``tests/sweep_helpers.py``: module-level tasks that worker processes can unpickle by name."""
     sys.path.insert(0, str(Path(__file__).parent))
     try:
-        from sweep_helpers import KILL_SEED, kill_on_seed
+        import sweep_helpers
     finally:
         sys.path.remove(str(Path(__file__).parent))
-    settings = Settings(lrs=tuple(LearningRate("frac", f) for f in DEFAULT_FRACTIONS), backend="float64")
+    return sweep_helpers, Settings(lrs=tuple(LearningRate("frac", f) for f in DEFAULT_FRACTIONS), backend="float64")
+
+
+def test_a_killed_worker_becomes_rows_and_the_others_are_kept():
+    helpers, settings = _helpers()
+    KILL_SEED, kill_on_seed = helpers.KILL_SEED, helpers.kill_on_seed
     instances = [Instance(3, 8, 1, s) for s in range(6)]
     rows = run_sweep(instances, ("gd", "sign"), settings, jobs=2, task=kill_on_seed)
     assert {r["seed"] for r in rows} == set(range(6))
@@ -125,12 +131,8 @@ def test_resume_needs_out_and_a_journal_is_not_overwritten(tmp_path, capsys):
 
 def test_a_failed_dask_task_becomes_rows_and_the_others_are_kept():
     distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
-    sys.path.insert(0, str(Path(__file__).parent))
-    try:
-        from sweep_helpers import KILL_SEED, fail_on_seed
-    finally:
-        sys.path.remove(str(Path(__file__).parent))
-    settings = Settings(lrs=tuple(LearningRate("frac", f) for f in DEFAULT_FRACTIONS), backend="float64")
+    helpers, settings = _helpers()
+    KILL_SEED, fail_on_seed = helpers.KILL_SEED, helpers.fail_on_seed
     instances = [Instance(3, 8, 1, s) for s in range(5)]
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=":0") as cluster:
