@@ -105,10 +105,16 @@ def singular_values(ctx, a: Cols) -> list:
 
 
 def solve_spd(ctx, m: list, rhs_cols: Cols) -> Cols:
-    """Solve ``M Z = B`` for a small symmetric positive definite ``M`` (Cholesky)."""
-    mm = ctx.matrix(m)
+    """Solve ``M Z = B`` for a small symmetric positive definite ``M`` (Cholesky).
+
+    ``M`` and ``B`` are first scaled by the same power of two ``2^-e`` (exact), with ``2^e`` near
+    the largest entry of ``M``: mpmath's Cholesky compares pivots with an absolute tolerance,
+    which data of scale ``1e-99`` (a Gram matrix of ``1e-198``) would fail."""
+    big = max((abs(x) for row in m for x in row), default=ctx.zero)
+    e = int(ctx.frexp(big)[1]) if big else 0
+    mm = ctx.matrix([[ctx.ldexp(x, -e) for x in row] for row in m])
     out = []
     for c in rhs_cols:
-        z = ctx.cholesky_solve(mm, ctx.matrix(c))
+        z = ctx.cholesky_solve(mm, ctx.matrix([ctx.ldexp(x, -e) for x in c]))
         out.append([z[i] for i in range(len(c))])
     return out

@@ -8,9 +8,7 @@ surjective, so every ``Y`` is consistent (``Y in range(X)``): an interpolator ex
 """
 from __future__ import annotations
 
-import struct
-import zipfile
-import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +16,7 @@ import numpy as np
 from .errors import InputError
 from .exact_rank import exact_rank
 from .losses import LOSSES, Loss, make_loss
+from .npz import load_npz
 
 # Refuse sizes whose high-precision runs could not finish (checked before allocating).
 MAX_N = 200
@@ -70,6 +69,9 @@ class Problem:
                 raise InputError(f"{name} has non-finite entries (NaN or inf)")
             if a.size and np.max(np.abs(a)) > 1e100:
                 raise InputError(f"{name} has entries larger than 1e100 in magnitude")
+            tiny = np.abs(a)[(a != 0)]
+            if tiny.size and np.min(tiny) < 1e-100:  # e.g. subnormals: eta = 2/(L sigma_max^2) overflows
+                raise InputError(f"{name} has nonzero entries smaller than 1e-100 in magnitude (rescale the data)")
         r = exact_rank(X)
         if r < n:
             raise InputError(f"X is rank deficient: exact rank {r} < n={n} (need full row rank)")
@@ -113,92 +115,65 @@ def random_problem(n: int, d: int, k: int, seed: int = 0, w0: str = "zero",
     return Problem(X, Y, W0, loss or make_loss("square"), seed=seed, source="random")
 
 
-# What reading a corrupt or crafted archive can raise: zipfile raises NotImplementedError for
-# unsupported compression or zip versions, RuntimeError for encrypted entries, zlib.error and
-# struct.error for damaged data (found by the hypothesis campaign in tests/test_fuzz_inputs.py).
-_READ_ERRORS = (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError,
-                zlib.error, struct.error, MemoryError)
-
-# The most entries one array of a problem file may declare (32 MB of float64); checked from
-# the .npy header before numpy allocates anything (numpy allocates the declared shape first).
+# The most entries the matrix H of a quadratic K may declare (32 MB of float64); X, Y and W0
+# are bounded by MAX_ENTRIES.  Checked from the .npy header before numpy allocates anything.
 MAX_FILE_ARRAY_ENTRIES = 4_000_000
+_LIMITS = {"X": MAX_ENTRIES, "Y": MAX_ENTRIES, "W0": MAX_ENTRIES, "H": MAX_FILE_ARRAY_ENTRIES}
 
 
-def _declared_shape(data: np.lib.npyio.NpzFile, name: str) -> tuple[int, ...]:
-    """The shape an array's ``.npy`` header declares, read without reading the data."""
-    with data.zip.open(f"{name}.npy") as f:
-        version = np.lib.format.read_magic(f)
-        if version == (1, 0):
-            shape, _, _ = np.lib.format.read_array_header_1_0(f)
-        elif version == (2, 0):
-            shape, _, _ = np.lib.format.read_array_header_2_0(f)
-        else:  # format 3.0 (utf-8 field names): numpy has no public reader for its header
-            shape, _, _ = np.lib.format._read_array_header(f, version)
-    return tuple(int(v) for v in shape)
-
-
-def _check_declared_size(path: str, data: np.lib.npyio.NpzFile, name: str) -> None:
-    try:
-        shape = _declared_shape(data, name)
-    except _READ_ERRORS as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"{path}: cannot read array {name}: {first}") from None
-    entries = 1
-    for v in shape:
-        entries *= v
-    if entries > MAX_FILE_ARRAY_ENTRIES:
-        raise InputError(f"{path}: array {name} declares shape {shape} ({entries} entries), above the limit of "
-                         f"{MAX_FILE_ARRAY_ENTRIES} entries per array (refused before reading it)")
+def _problem_shapes(path: str) -> Callable[[dict], None]:
+    """The declared shapes of X, Y, W0 checked as :class:`Problem` checks them (same messages),
+    before any data is read."""
+    def check(shapes: dict) -> None:
+        X, Y, W0 = shapes.get("X"), shapes.get("Y"), shapes.get("W0")
+        if X is None:
+            return
+        if len(X) != 2:
+            raise InputError(f"{path}: X must be a 2-D array, got shape {X}")
+        n, d = X
+        if Y is None:
+            return
+        if len(Y) not in (1, 2):
+            raise InputError(f"{path}: Y must be a 2-D array, got shape {Y}")
+        if W0 is not None and len(W0) not in (1, 2):
+            raise InputError(f"{path}: W0 must be a 2-D array, got shape {W0}")
+        if Y[0] != n:
+            raise InputError(f"{path}: shape mismatch: X is {n}x{d} but Y has {Y[0]} rows")
+        k = Y[1] if len(Y) == 2 else 1
+        if W0 is not None and (tuple(W0) if len(W0) == 2 else (W0[0], 1)) != (d, k):
+            raise InputError(f"{path}: shape mismatch: W0 must be {d}x{k}, got shape {W0}")
+        try:
+            check_size(n, d, k)
+        except InputError as exc:
+            raise InputError(f"{path}: {exc}") from None
+    return check
 
 
 def load_arrays(path: str, required: tuple[str, ...] = ("X", "Y"),
                 optional: tuple[str, ...] = ("W0",)) -> dict[str, np.ndarray]:
-    """Read named real arrays from an ``.npz`` archive (never unpickling anything).
-
-    Each array's declared shape is checked against :data:`MAX_FILE_ARRAY_ENTRIES` before it is
-    read, so a small hostile file cannot make numpy allocate a huge array."""
-    try:
-        data = np.load(path, allow_pickle=False)
-    except _READ_ERRORS as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"cannot read problem file {path}: {first}") from None
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise InputError(f"problem file {path} is not an .npz archive (save with numpy.savez)")
-    with data:
-        missing = set(required) - set(data.files)
-        if missing:
-            raise InputError(f"{path}: missing array(s) {sorted(missing)} (need {', '.join(required)}; "
-                             f"optional {', '.join(optional)})")
-        out = {}
-        for name in required + optional:
-            if name not in data.files:
-                continue
-            _check_declared_size(path, data, name)
-            try:
-                a = np.array(data[name])
-            except _READ_ERRORS as exc:
-                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                raise InputError(f"{path}: cannot read array {name}: {first}") from None
-            if a.dtype.kind not in "fiu":
-                raise InputError(f"{path}: {name} must be a real numeric array, got dtype {a.dtype}")
-            out[name] = a
-    return out
+    """Read named real arrays of a problem file through :func:`numeric.npz.load_npz` (never
+    unpickling anything; every declared size checked before anything is read)."""
+    return load_npz(path, required, optional, max_entries=MAX_FILE_ARRAY_ENTRIES, limits=_LIMITS,
+                    check_shapes=_problem_shapes(path), what="problem file")
 
 
-def load_problem(path: str, loss: Loss | None = None) -> Problem:
-    """Read ``X``, ``Y`` and optional ``W0`` from an ``.npz`` file (no pickles are loaded)."""
-    arrays = load_arrays(path)
+def problem_from_arrays(arrays: dict[str, np.ndarray], path: str, loss: Loss | None = None) -> Problem:
+    """The :class:`Problem` of arrays read from ``path`` (1-D ``Y``/``W0`` are one column)."""
     X, Y = arrays["X"], arrays["Y"]
     if Y.ndim == 1:
         Y = Y.reshape(-1, 1)
-    if X.ndim != 2:
-        raise InputError(f"{path}: X must be a 2-D array, got shape {X.shape}")
     W0 = arrays.get("W0")
     if W0 is None:
-        W0 = np.zeros((X.shape[1], Y.shape[1] if Y.ndim == 2 else 1))
+        W0 = np.zeros((X.shape[1], Y.shape[1]))
     elif W0.ndim == 1:
         W0 = W0.reshape(-1, 1)
     return Problem(X, Y, W0, loss or make_loss("square"), seed=None, source=str(path))
 
 
-__all__ = ["Problem", "random_problem", "load_problem", "load_arrays", "check_size", "LOSSES"]
+def load_problem(path: str, loss: Loss | None = None) -> Problem:
+    """Read ``X``, ``Y`` and optional ``W0`` from an ``.npz`` file (no pickles are loaded)."""
+    return problem_from_arrays(load_arrays(path), path, loss)
+
+
+__all__ = ["Problem", "random_problem", "load_problem", "load_arrays", "problem_from_arrays", "check_size",
+           "LOSSES"]

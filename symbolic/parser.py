@@ -53,7 +53,15 @@ Limits, checked in this order, each refused with a one-line message naming the t
   size ``|base| ** |b|`` (and the rational base's height ``** |b|``) is bounded by ``10**100``
   with logarithms *before* the power is built, so ``9**9**9**9`` is refused at once; for a
   symbolic base the numeric factor is bounded the same way, and the built power's rational
-  atoms must stay ``<= 10**100``;
+  atoms must stay ``<= 10**100``; the height of a rational is only counted for a rational
+  base or a rational coefficient (``atan(10**30)**64`` is about ``1.57**64``, accepted);
+* what the expression *becomes*: SymPy folds powers while building (``((1+g)**64)**64`` is
+  ``(g+1)**4096``, ``g**64*g**64`` is ``g**128``), so the built object is checked too, after
+  every power, product and call and once at the end: every power of a symbolic base has
+  ``|exponent| <= 64`` after folding; the total degree ``deg`` (``deg x = 1`` for a variable,
+  0 for a number, ``max`` over a sum, a function's arguments or a Piecewise's pieces, ``sum``
+  over a product, ``deg(b**e) = |e| deg b``) is at most :data:`MAX_DEGREE` (128); and the
+  built tree has at most :data:`MAX_BUILT_NODES` (4000) nodes;
 * ``Max``/``Min``: at most :data:`MAX_MINMAX_ARGS` (16) arguments in all per expression (per
   matrix entry), since SymPy compares them pairwise;
 * :func:`parse_matrix`: a rectangular nested list of at most :data:`MAX_MATRIX_ENTRIES` (400)
@@ -77,7 +85,7 @@ from .errors import ExpressionError
 __all__ = [
     "ExpressionError", "parse_expression", "parse_matrix", "FUNCTIONS", "CONSTANTS",
     "MAX_LENGTH", "MAX_NODES", "MAX_DEPTH", "MAX_MATRIX_ENTRIES", "MAX_INT_LITERAL",
-    "MAX_EXPONENT", "MAX_LOG10", "MAX_MINMAX_ARGS",
+    "MAX_EXPONENT", "MAX_LOG10", "MAX_MINMAX_ARGS", "MAX_DEGREE", "MAX_BUILT_NODES",
 ]
 
 MAX_LENGTH = 2000
@@ -86,6 +94,8 @@ MAX_DEPTH = 40
 MAX_MATRIX_ENTRIES = 400
 MAX_INT_LITERAL = 10**30
 MAX_EXPONENT = 64
+MAX_DEGREE = 128                      # total degree of the built expression (see _degree)
+MAX_BUILT_NODES = 4000                # nodes of the built SymPy tree
 MAX_MINMAX_ARGS = 16                  # Max/Min arguments per expression (SymPy compares pairs)
 MAX_LOG10 = 100                       # numbers are bounded by 10**MAX_LOG10
 _BOUND = 10**MAX_LOG10
@@ -564,6 +574,7 @@ class _Parser:
                     self.check_value(acc, whole, est)
             # each step added at most one checked operand; bound the chain's rationals once
             self.check_atoms(acc, node)
+            self.check_built(acc, node)
             return acc
         if isinstance(node, ast.UnaryOp):
             x = self.build(node.operand)
@@ -594,6 +605,7 @@ class _Parser:
                                            f"'{self.seg(node)}' (|x| must be <= {_EXP_ARG_LIMIT})")
             value = self.sympy_call(node, fn, *args)
             self.check_atoms(value, node)
+            self.check_built(value, node)
             return self.check_value(value, node)
         raise self.error(node, f"'{self.seg(node)}' is not allowed")   # unreachable after check()
 
@@ -628,7 +640,8 @@ class _Parser:
         else:
             numeric = base.as_independent(*base.free_symbols, as_Add=False)[0]
         if numeric != 1 and not numeric.is_zero:
-            size = max(abs(self.log10_abs(numeric, node.left)), self.height_log10(numeric))
+            coeff = numeric if numeric.is_Rational else numeric.as_coeff_Mul()[0]
+            size = max(abs(self.log10_abs(numeric, node.left)), self.height_log10(coeff))
             if size * ex_abs > MAX_LOG10 + 1e-9:
                 what = "number" if numeric is base else "coefficient"
                 raise self.error(node, f"power '{self.seg(node)}' is too large: its {what} would "
@@ -636,8 +649,30 @@ class _Parser:
         value = self.sympy_call(node, sp.Pow, base, ex)
         if value.free_symbols:
             self.check_atoms(value, node)
+            self.check_built(value, node)
             return value
         return self.check_value(value, node)
+
+    # -- what the expression becomes
+
+    def check_built(self, value: sp.Basic, node: ast.AST) -> None:
+        """Refuse a built object that SymPy folded past the limits (exponent, degree, size)."""
+        if not value.free_symbols:
+            return
+        count = 0
+        for sub in sp.preorder_traversal(value):
+            count += 1
+            if count > MAX_BUILT_NODES:
+                raise self.error(node, f"'{self.seg(node)}' becomes an expression of more than "
+                                       f"{MAX_BUILT_NODES} nodes")
+            if isinstance(sub, sp.Pow) and sub.base.free_symbols and sub.exp.is_Number \
+                    and abs(sub.exp) > MAX_EXPONENT:
+                raise self.error(node, f"'{self.seg(node)}' becomes a power with exponent {sub.exp} "
+                                       f"after SymPy folds it (|exponent| must be <= {MAX_EXPONENT})")
+        degree = _degree(value, {})
+        if degree > MAX_DEGREE:
+            raise self.error(node, f"'{self.seg(node)}' has total degree {degree:g}, more than the "
+                                   f"limit of {MAX_DEGREE}")
 
     # -- numeric guards
 
@@ -719,6 +754,37 @@ class _Parser:
         return value
 
 
+def _degree(value: sp.Basic, memo: dict) -> float:
+    """Total degree of a built expression (module docstring); iterative over shared subtrees.
+
+    ``deg x = 1``, ``deg c = 0``, ``deg(a + b) = max``, ``deg(a * b) = deg a + deg b``,
+    ``deg(b**e) = |e| deg b`` (numeric ``e``), ``deg f(a, ...) = max`` over the arguments."""
+    stack = [(value, False)]
+    while stack:
+        node, ready = stack.pop()
+        if node in memo:
+            continue
+        if not node.free_symbols:
+            memo[node] = 0.0
+            continue
+        if node.is_Symbol:
+            memo[node] = 1.0
+            continue
+        if not ready:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args if a not in memo)
+            continue
+        kids = [memo[a] for a in node.args]
+        if isinstance(node, sp.Mul):
+            memo[node] = sum(kids)
+        elif isinstance(node, sp.Pow):
+            ex = node.exp
+            memo[node] = kids[0] * abs(float(ex)) if ex.is_Number else max(kids)
+        else:
+            memo[node] = max(kids, default=0.0)
+    return memo[value]
+
+
 def _exact(name: str, value: object) -> sp.Expr:
     """A parameter value as an exact SymPy object (SymPy objects, ints and Fractions only)."""
     if isinstance(value, sp.Basic):
@@ -783,6 +849,7 @@ def parse_expression(text: str, variables: Mapping[str, sp.Symbol],
     value = p.build(tree.body)
     if not isinstance(value, sp.Expr):
         raise ExpressionError(f"'{p.seg(tree.body)}' is not an expression")
+    p.check_built(value, tree.body)
     return value
 
 
@@ -805,6 +872,7 @@ def parse_matrix(text: str, variables: Mapping[str, sp.Symbol],
             value = p.build(entry)
             if not isinstance(value, sp.Expr):
                 raise p.error(entry, f"'{p.seg(entry)}' is not an expression")
+            p.check_built(value, entry)
             entries.append(value)
         rows.append(entries)
     return sp.Matrix(rows)

@@ -96,12 +96,16 @@ def test_rerun_out_of_time_gives_no_error_bound(monkeypatch):
 
 
 def test_exact_dead_zone_stops_at_once(capsys):
-    """fix: K = 0 (grad K = 0 everywhere) used to repeat the same iterate for 2000 steps and
-    report a 'cycle'; now the first zero step stops the run with the dead-zone reason."""
-    rc, rec, _, _ = _run(capsys, ["check", "--K", "0*g", "--structure", "entrywise", "--lr", "0.1", *SMALL])
+    """fix: a K flat where the run starts (grad K(G_0) = 0) used to repeat the same iterate for
+    2000 steps and report a 'cycle'; now the first zero step stops the run with the dead-zone
+    reason.  (K = 0 itself is refused as input: it does not depend on g.)"""
+    rc, rec, _, _ = _run(capsys, ["check", "--K", "Piecewise((0, abs(g) <= 100), ((abs(g)-100)**2/2, True))",
+                                  "--structure", "entrywise", "--lr", "0.1", *SMALL])
     (c,) = _conv(rec)
     assert rc == 3 and c["verdict"] == "inconclusive" and "dead zone" in c["reason"]
     assert c["evidence"]["stop_reason"] == "stationary" and c["evidence"]["iterations"] == 1
+    rc, rec, err, _ = _run(capsys, ["check", "--K", "0*g", "--structure", "entrywise", "--lr", "0.1", *SMALL])
+    assert rc == 2 and rec is None and "does not depend on g" in err
 
 
 def test_piecewise_dead_zone_is_reported_as_such(capsys):
@@ -157,13 +161,27 @@ def test_fact_within_turns_a_hang_into_unknown():
     assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
 
 
-def test_time_limit_leaves_an_outer_timer_in_charge():
+def test_time_limit_nests_and_restores_the_outer_timer():
+    from symbolic.timebox import SymbolicTimeout
     with time_limit(5):
         remaining = signal.getitimer(signal.ITIMER_REAL)[0]
-        with time_limit(0.01):
-            time.sleep(0.05)  # the inner limit does not replace the running outer one
-        assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] <= remaining
+        with pytest.raises(SymbolicTimeout):
+            with time_limit(0.01):
+                time.sleep(0.5)  # the shorter inner limit fires
+        assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] <= remaining  # the outer one runs on
     assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
+
+
+def test_a_foreign_timer_is_left_in_charge():
+    previous = signal.signal(signal.SIGALRM, lambda *a: None)
+    signal.setitimer(signal.ITIMER_REAL, 5)
+    try:
+        with time_limit(0.01):
+            time.sleep(0.05)  # a timer this module did not set is not replaced
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_fact_within_turns_a_sympy_failure_into_unknown():

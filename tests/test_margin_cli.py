@@ -73,7 +73,7 @@ ROWS = [
     (["--optimizer", "ngd", "--model", "binary", "--problem", "@nonseparable"], "not linearly separable"),
     (["--optimizer", "ngd", "--model", "binary", "--problem", "@wrong_arrays"], "missing array"),
     (["--optimizer", "ngd", "--model", "binary", "--problem", "@with_nan"], "NaN"),
-    (["--optimizer", "ngd", "--model", "binary", "--problem", "@not_npz"], "cannot read"),
+    (["--optimizer", "ngd", "--model", "binary", "--problem", "@not_npz"], "not an .npz archive"),
     (["--optimizer", "ngd", "--problem", "/nonexistent/p.npz"], "cannot read"),
     (["--optimizer", "ngd", "--problem", "@wrong_arrays", "--n", "4"], "excludes"),
     (["--problem", "@wrong_arrays"], "needs --optimizer"),

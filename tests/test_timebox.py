@@ -43,3 +43,33 @@ def test_no_timer_or_handler_is_left_behind():
         pass
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     assert signal.getsignal(signal.SIGALRM) == before
+
+
+def test_a_command_limit_passes_through_a_fact_limit():
+    """The command's deadline is not turned into one 'unknown' fact: it stops the whole build."""
+    from symbolic.facts import Fact
+    from symbolic.timebox import CommandTimeout, command_limit, fact_within
+
+    def slow():
+        while True:
+            sum(range(1000))
+        return Fact("x", "x", "proved", "symbolic")  # pragma: no cover
+    t0 = time.perf_counter()
+    with pytest.raises(CommandTimeout):
+        with command_limit(0.2):
+            fact_within("x", "x", slow, seconds=30)
+    assert time.perf_counter() - t0 < 5
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_a_fact_limit_inside_a_command_limit_still_gives_unknown():
+    from symbolic.facts import Fact
+    from symbolic.timebox import command_limit, fact_within
+
+    def slow():
+        time.sleep(10)
+        return Fact("x", "x", "proved", "symbolic")  # pragma: no cover
+    with command_limit(30):
+        fact = fact_within("x", "x", slow, seconds=0.1)
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 20  # the command's timer is back
+    assert fact.status == "unknown"

@@ -47,7 +47,12 @@ class LearningRate:
         L = pre.smoothness(ctx, rho)
         if not ctx.isfinite(L) or L <= 0:
             raise InputError("no smoothness constant L is known for this K, so --lr-frac is undefined: give --lr")
-        eta = float(to_mpf(ctx, self.value) * 2 / (beta * L * xp.sigma_max**2))
+        exact = to_mpf(ctx, self.value) * 2 / (beta * L * xp.sigma_max**2)
+        eta = float(exact)
+        if not (eta > 0 and eta != float("inf")):  # 2/(beta L sigma_max^2) beyond float64's range
+            raise InputError(f"the learning rate --lr-frac {_decimal(self.value)} * 2/(beta L sigma_max^2) = "
+                             f"{ctx.nstr(exact, 5)} is outside the float64 range (sigma_max(X) = "
+                             f"{ctx.nstr(xp.sigma_max, 5)}, L = {ctx.nstr(L, 5)}): rescale X or give --lr")
         return Fraction(eta), repr(eta)
 
 

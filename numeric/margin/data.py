@@ -18,7 +18,6 @@ arithmetic on them stays cheap.  The data are separable iff some ``theta`` has `
 """
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -26,6 +25,7 @@ from functools import cached_property
 import numpy as np
 
 from ..errors import InputError
+from ..npz import load_npz
 
 KINDS = ("binary", "multiclass", "hybrid")
 MAX_SAMPLES = 500
@@ -279,26 +279,12 @@ def save_margin_problem(prob, path: str) -> None:
         raise InputError(f"--save-problem {path!r}: cannot write: {exc.strerror or exc}") from None
 
 
-def read_npz(path: str, need: tuple, kind: str, optional: tuple = ()) -> dict:
-    """The arrays ``need`` (and those of ``optional`` present) of an ``.npz`` file (``allow_pickle=False``)."""
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            missing = [a for a in need if a not in f.files]
-            if missing:
-                raise InputError(f"{path}: missing array(s) {', '.join(missing)} for a {kind} model "
-                                 f"(found: {', '.join(f.files) or 'none'})")
-            return {a: f[a] for a in need + tuple(o for o in optional if o in f.files)}
-    except InputError:
-        raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise InputError(f"cannot read {path!r} as an .npz file: {' '.join(str(exc).split())[:200]}") from None
-
-
 def load_margin_problem(path: str, kind: str) -> MarginProblem:
     """Arrays from an ``.npz`` file (``allow_pickle=False``): ``X, y`` (binary, multiclass) or
     ``Z, z, y`` (hybrid)."""
     need = {"binary": ("X", "y"), "multiclass": ("X", "y"), "hybrid": ("Z", "z", "y")}[kind]
-    arrays = read_npz(path, need, kind)
+    # every array is bounded by the problem limits (samples x params) before it is read
+    arrays = load_npz(path, need, max_entries=MAX_SAMPLES * MAX_PARAMS, what=f"{kind} data file")
     if kind == "binary":
         return binary_problem(arrays["X"], arrays["y"], source=path)
     if kind == "multiclass":

@@ -347,8 +347,12 @@ def _teacher(proto: NetworkProblem, rng) -> np.ndarray:
 def load_network_problem(path: str, kind: str, width: int, activation: str, seed: int = 0) -> NetworkProblem:
     """``X, y`` (and optionally ``theta0``) from an ``.npz`` file: labels in ``{-1, +1}`` are
     binary, integer labels ``0..k-1`` multiclass."""
-    from .data import read_npz
-    a = read_npz(path, ("X", "y"), kind, optional=("theta0",))
+    from numeric.npz import load_npz
+
+    from .data import MAX_PARAMS, MAX_SAMPLES
+    # every array is bounded by the problem limits (samples x params) before it is read
+    a = load_npz(path, ("X", "y"), optional=("theta0",), max_entries=MAX_SAMPLES * MAX_PARAMS,
+                 what=f"{kind} network data file")
     X, y = np.asarray(a["X"]), np.asarray(a["y"])
     if X.ndim != 2 or y.ndim != 1 or y.size == 0:
         raise InputError(f"network data need X of shape (n, d) and y of shape (n,), got {X.shape}, {y.shape}")

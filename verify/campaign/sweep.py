@@ -4,8 +4,10 @@ One task per instance ``(n, d, k, seed)``: the random problem of :func:`numeric.
 and every requested catalogue preconditioner on it, each with the learning-rate fractions given
 (``eta = F * 2/(beta L sigma_max^2)``).  Tasks fan out with joblib: processes on this machine
 (``--jobs N``, the loky backend), or, given ``--dask-scheduler ADDRESS``, the workers of a Dask
-cluster through joblib's dask backend (``joblib.parallel_config(backend="dask")``) -- the same code
-path.  Results come back unordered and are counted on stderr as they arrive.
+cluster (one future per instance).  Results come back unordered, are counted on stderr and handed
+to ``on_rows`` as they arrive (the CLI appends them to its journal, so an interrupted campaign
+keeps every finished instance: :mod:`verify.campaign.journal`).  A worker that dies becomes
+``inconclusive`` rows of its instance with the reason, and the campaign goes on.
 
 The table has one row per (instance, preconditioner, learning rate, claim) with the verdict and
 the key numbers (:data:`COLUMNS`); claims without a learning rate (``lr_dependence``,
@@ -19,8 +21,10 @@ from __future__ import annotations
 import csv
 import os
 import re
+import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from numeric.preconditioners.catalog import CATALOG
@@ -224,32 +228,155 @@ class Progress:
                   f"{el:.0f} s elapsed, ~{left:.0f} s left", file=self.stream, flush=True)
 
 
+def _task(inst: Instance, names: tuple, settings: Settings, parent: int, task: Callable) -> tuple[Instance, list[dict]]:
+    """One instance in a worker process.  A worker ignores SIGINT (the terminal sends it to the
+    whole process group): the parent alone handles Ctrl-C and stops the workers, so no worker
+    prints a ``KeyboardInterrupt`` traceback."""
+    if os.getpid() != parent:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return inst, task(inst, names, settings)
+
+
+def died_rows(inst: Instance, names: tuple, reason: str, backend: str | None) -> list[dict]:
+    """The rows of an instance whose worker died: one ``inconclusive`` row per preconditioner."""
+    return [_row(inst, name, None, None, "error", "inconclusive", reason=reason, backend=backend) for name in names]
+
+
+def _exit_reason(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = " (the out-of-memory killer sends it)" if name == "SIGKILL" else ""
+        return f"the worker process was killed by {name}{hint}"
+    return f"the worker process exited with status {code}"
+
+
+def _isolated_child(conn, inst: Instance, names: tuple, settings: Settings,
+                    task: Callable) -> None:  # pragma: no cover - child
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    conn.send(task(inst, names, settings))
+    conn.close()
+
+
+def run_isolated(inst: Instance, names: tuple, settings: Settings, task: Callable | None = None) -> list[dict]:
+    """``run_instance`` in a fresh process of its own: a death there is this instance's alone,
+    and becomes its rows (:func:`died_rows`) with the reason."""
+    import multiprocessing
+    ctx = multiprocessing.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_isolated_child, args=(send, inst, names, settings, task or run_instance), daemon=True)
+    proc.start()
+    send.close()
+    try:
+        try:
+            rows = receive.recv()
+        except EOFError:
+            rows = None
+        proc.join()
+    finally:
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+    if rows is None:
+        return died_rows(inst, names, f"no result: {_exit_reason(proc.exitcode)} while checking this instance; "
+                                      "the other instances went on", settings.backend)
+    return rows
+
+
 def run_sweep(instances: list[Instance], names: tuple, settings: Settings, jobs: int = 1,
-              scheduler: str | None = None, progress: Progress | None = None) -> list[dict]:
+              scheduler: str | None = None, progress: Progress | None = None,
+              on_rows: Callable[[Instance, list[dict]], None] | None = None,
+              task: Callable[[Instance, tuple, Settings], list[dict]] | None = None) -> list[dict]:
     """All rows of the sweep.  ``scheduler``: a Dask scheduler address (``tcp://host:port``);
-    otherwise ``jobs`` local processes (1: in this process)."""
+    otherwise ``jobs`` local processes (1: in this process).
+
+    ``on_rows(instance, rows)`` is called as each instance finishes (the CLI appends the rows
+    to its journal there).  A worker that dies (killed, out of memory) does not end the sweep:
+    the instances it may have held are rerun one by one in processes of their own
+    (:func:`run_isolated`), so the one that kills its worker becomes ``inconclusive`` rows with
+    the reason and every other instance gets its real rows.  On Dask, a task that fails or
+    whose workers die (``KilledWorker``) becomes such rows likewise.  ``task``: what runs one
+    instance (default :func:`run_instance`; a module-level function, as it is pickled)."""
+    progress = progress or Progress(len(instances))
+    task = task or run_instance
+    rows: list[dict] = []
+
+    def take(inst: Instance, part: list[dict]) -> None:
+        rows.extend(part)
+        if on_rows is not None:
+            on_rows(inst, part)
+        progress.step()
+
+    if scheduler is not None:
+        _run_dask(instances, names, settings, scheduler, take, task)
+    elif jobs <= 1:
+        for inst in instances:
+            take(inst, task(inst, names, settings))
+    else:
+        _run_local(instances, names, settings, jobs, take, task)
+    return rows
+
+
+def _run_local(instances: list[Instance], names: tuple, settings: Settings, jobs: int, take, task) -> None:
     try:
         from joblib import Parallel, delayed, parallel_config
     except ImportError:
-        raise InputError(f"sweep needs joblib: {EXTRA_HINT}") from None
-    progress = progress or Progress(len(instances))
-    rows: list[dict] = []
-    calls = (delayed(run_instance)(inst, names, settings) for inst in instances)
-    if scheduler is None:
-        with parallel_config(backend="loky" if jobs > 1 else "sequential", n_jobs=jobs):
-            for part in Parallel(return_as="generator_unordered")(calls):
-                rows += part
-                progress.step()
-        return rows
+        raise InputError(f"sweep with --jobs > 1 needs joblib: {EXTRA_HINT}") from None
+    from concurrent.futures.process import BrokenProcessPool
+    remaining = list(instances)
+    parent = os.getpid()
+    window = 2 * jobs  # tasks dispatched ahead (batch size 1): a dead worker held one of these
+    while remaining:
+        done: set[Instance] = set()
+        try:
+            with parallel_config(backend="loky", n_jobs=jobs):
+                calls = (delayed(_task)(inst, names, settings, parent, task) for inst in remaining)
+                for inst, part in Parallel(return_as="generator_unordered", batch_size=1,
+                                           pre_dispatch=str(window))(calls):
+                    done.add(inst)
+                    take(inst, part)
+            return
+        except BrokenProcessPool:  # loky's TerminatedWorkerError: some worker died
+            remaining = [i for i in remaining if i not in done]
+            suspects, remaining = remaining[:window], remaining[window:]
+            for inst in suspects:
+                take(inst, run_isolated(inst, names, settings, task))
+
+
+def _run_dask(instances: list[Instance], names: tuple, settings: Settings, scheduler: str, take, task) -> None:
+    """One future per instance, at most a few per worker thread in flight; a failed future
+    (``KilledWorker`` after Dask's own retries included) becomes its instance's rows."""
+    from distributed import as_completed
     client = _dask_client(scheduler)
+    pending: dict = {}
     try:
-        with parallel_config(backend="dask"):
-            for part in Parallel(n_jobs=-1, return_as="generator_unordered")(calls):
-                rows += part
-                progress.step()
+        threads = max(sum(client.nthreads().values()), 1)
+        todo = iter(instances)
+        ac = as_completed()
+
+        def submit_next() -> None:
+            inst = next(todo, None)
+            if inst is not None:
+                fut = client.submit(task, inst, names, settings, pure=False)
+                pending[fut] = inst
+                ac.add(fut)
+        for _ in range(2 * threads):
+            submit_next()
+        for fut in ac:
+            inst = pending.pop(fut)
+            try:
+                part = fut.result()
+            except Exception as exc:  # the task's failure, or its workers' deaths
+                part = died_rows(inst, names, f"no result from Dask: {type(exc).__name__}: "
+                                              f"{' '.join(str(exc).split())[:200]}", settings.backend)
+            take(inst, part)
+            submit_next()
     finally:
+        if pending:
+            client.cancel(list(pending))
         client.close()
-    return rows
 
 
 def _dask_client(address: str):

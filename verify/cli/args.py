@@ -1,7 +1,8 @@
 """Argument parsing shared by every command: one-line errors with exit status 2, bounded integers.
 
 Exit status: 0 every applicable claim verified; 1 some claim refuted; 3 inconclusive;
-2 bad input (one line on stderr, no traceback); 4 internal error.
+2 bad input (one line on stderr, no traceback); 4 internal error; 130 interrupted (Ctrl-C);
+143 terminated (SIGTERM).
 """
 from __future__ import annotations
 

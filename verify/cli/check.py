@@ -18,7 +18,9 @@ from numeric.losses import LOSSES, make_loss
 from numeric.params import check_tolerance, parse_assignments, parse_number, parse_timeout
 from numeric.precision import MAX_DPS, MIN_DPS
 from numeric.preconditioners.catalog import CATALOG, make_preconditioner
-from numeric.problem import Problem, load_arrays, load_problem, random_problem
+from numeric.problem import Problem, load_arrays, problem_from_arrays, random_problem
+from symbolic.facts import Fact
+from symbolic.timebox import CommandTimeout
 
 from ..campaign.parallel import map_jobs
 from ..check import Settings, check, check_by_name, stopped
@@ -32,6 +34,7 @@ from ..predictions import summary_line
 from ..progress import progress_for
 from ..verdict import DEFAULT_TOL
 from .args import STATUS_MEANING, provenance
+from .limits import Budget, parse_expressions_early
 
 
 def add_parser(sub, int_in) -> None:
@@ -89,18 +92,24 @@ def parse_lrs(args) -> tuple:
     return tuple(lrs)
 
 
-def make_problem(args) -> tuple[Problem, np.ndarray | None]:
-    delta = parse_number(args.loss_delta, "--loss-delta") if args.loss_delta is not None else None
-    loss = make_loss(args.loss, delta)
+DEFAULT_SIZE = (6, 24, 2)  # n, d, k of the generated problem
+
+
+def make_problem(args, loss=None, arrays: dict | None = None) -> tuple[Problem, np.ndarray | None]:
+    """The problem of ``--problem`` (its ``arrays`` when already read) or of ``--n --d --k --seed``."""
+    if loss is None:
+        delta = parse_number(args.loss_delta, "--loss-delta") if args.loss_delta is not None else None
+        loss = make_loss(args.loss, delta)
     if args.problem:
         if any(v is not None for v in (args.n, args.d, args.k, args.seed, args.w0)):
             raise InputError("--problem excludes --n/--d/--k/--seed/--w0 (put W0 in the file)")
-        prob = load_problem(args.problem, loss)
-        H = load_arrays(args.problem, required=(), optional=("H",)).get("H")
-        return prob, H
-    n = args.n if args.n is not None else 6
-    d = args.d if args.d is not None else 24
-    k = args.k if args.k is not None else 2
+        if arrays is None:
+            arrays = load_arrays(args.problem, required=("X", "Y"), optional=("W0", "H"))
+        prob = problem_from_arrays(arrays, args.problem, loss)
+        return prob, arrays.get("H")
+    n = args.n if args.n is not None else DEFAULT_SIZE[0]
+    d = args.d if args.d is not None else DEFAULT_SIZE[1]
+    k = args.k if args.k is not None else DEFAULT_SIZE[2]
     return random_problem(n, d, k, seed=args.seed or 0, w0=args.w0 or "zero", loss=loss), None
 
 
@@ -146,18 +155,33 @@ def run_check(args) -> tuple[list[dict], list[dict]]:
     if any(c.norm == "hinv" for c in claims) and (custom or names != ["quadratic"]):
         raise InputError("--claim limit=minnorm:hinv needs --preconditioner quadratic")
     check_tolerance(args.tol)
-    timeout = parse_timeout(args.timeout)
+    budget = Budget(parse_timeout(args.timeout))
+    lrs = parse_lrs(args)
+    loss = make_loss(args.loss, parse_number(args.loss_delta, "--loss-delta") if args.loss_delta is not None else None)
+    if args.problem and any(v is not None for v in (args.n, args.d, args.k, args.seed, args.w0)):
+        raise InputError("--problem excludes --n/--d/--k/--seed/--w0 (put W0 in the file)")
+    if args.w0 not in (None, "zero", "random"):
+        raise InputError(f"--w0 must be 'zero' or 'random', got {args.w0!r}")
+    # the file and the expression are read before any expensive import or the exact rank
+    arrays = load_arrays(args.problem, required=("X", "Y"), optional=("W0", "H")) if args.problem else None
+    given = getattr(args, "problem_value", None)  # the Python API passes a built problem
+    if custom:
+        if given is not None:
+            shape = (given[0].d, given[0].k)
+        elif arrays is not None:
+            shape = (arrays["X"].shape[1], arrays["Y"].shape[1] if arrays["Y"].ndim == 2 else 1)
+        else:
+            shape = (args.d or DEFAULT_SIZE[1], args.k or DEFAULT_SIZE[2])
+        parse_expressions_early(args.K, args.update, args.structure, params, shape)
     import cvxpy
     if args.solver not in cvxpy.installed_solvers():
         raise InputError(f"--solver {args.solver!r} is not an installed cvxpy solver "
                          f"(installed: {', '.join(cvxpy.installed_solvers())})")
-    given = getattr(args, "problem_value", None)
-    problem, H = (given if given is not None else make_problem(args))
-    lrs = parse_lrs(args)
-    settings = Settings(dps=args.dps, tol=args.tol, max_iter=args.max_iter, timeout=timeout,
+    problem, H = (given if given is not None else make_problem(args, loss, arrays))
+    settings = Settings(dps=args.dps, tol=args.tol, max_iter=args.max_iter, timeout=budget.seconds,
                         solver=args.solver, claims=claims, backend=args.backend, **({"lrs": lrs} if lrs else {}))
     if custom:
-        record, histories = _check_custom(args, problem, params, settings)
+        record, histories = _check_custom(args, problem, params, settings, budget)
         return [record], [histories]
     if args.preconditioner in LIBRARY:
         pre = library_preconditioner(args.preconditioner, params, (problem.d, problem.k))
@@ -186,12 +210,20 @@ def verbose_lines(record: dict) -> list[str]:
     return out
 
 
-def _check_custom(args, problem, params, settings) -> tuple[dict, dict]:
-    K = args.K
-    built = build_custom(K, args.update, args.structure, params, (problem.d, problem.k))
+def _check_custom(args, problem, params, settings, budget: Budget) -> tuple[dict, dict]:
     desc = {"name": "custom", "params": {k: str(v) for k, v in params.items()},
-            "structure": args.structure or "entrywise", "K": K or f"from update {args.update}",
-            "reconstruction": built.reconstruction}
+            "structure": args.structure or "entrywise", "K": args.K or f"from update {args.update}"}
+    try:
+        with budget.symbolic():
+            built = build_custom(args.K, args.update, args.structure, params, (problem.d, problem.k))
+    except CommandTimeout:
+        reason = budget.symbolic_reason("preparing this K (its facts and its gradient)")
+        facts = {"convex": Fact("convex", "K is convex and C^1", "unknown", "symbolic", reason)}
+        record = stopped(problem, {**desc, "reconstruction": ""}, facts, settings).record
+        record["stopped"] = reason
+        return record, {}
+    desc["reconstruction"] = built.reconstruction
+    settings = replace(settings, timeout=budget.run_seconds())  # the rest of --timeout
     histories: dict = {}
     if built.pre is None:
         record = stopped(problem, desc, built.facts, settings).record

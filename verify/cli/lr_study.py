@@ -19,6 +19,9 @@ from numeric.losses import LOSSES, make_loss
 from numeric.params import parse_assignments, parse_number, parse_timeout
 from numeric.precision import MAX_DPS, MIN_DPS
 from numeric.problem import random_problem
+from symbolic.timebox import CommandTimeout
+
+from .limits import Budget, parse_expressions_early
 
 from ..envelope import envelope
 from .args import provenance
@@ -81,17 +84,22 @@ def parse_fractions(text: str) -> list[Fraction]:
     return sorted(set(values))
 
 
-def _build(args):
-    """``(problem, preconditioner, left_invariant)`` from the arguments (InputError on bad input)."""
+def _build(args, budget: Budget):
+    """``(problem, preconditioner, left_invariant)`` from the arguments (InputError on bad input;
+    :class:`~symbolic.timebox.CommandTimeout` when the symbolic build of ``--K`` runs out of time)."""
     params = getattr(args, "param_values", None) or parse_assignments(args.param)
-    given = getattr(args, "problem_value", None)
+    given = getattr(args, "problem_value", None)  # the Python API passes a built problem
+    if args.K is not None:  # the expression is read before the problem's exact rank
+        if args.preconditioner:
+            raise InputError("--K excludes --preconditioner")
+        shape = (given[0].d, given[0].k) if given is not None else (args.d, args.k)
+        parse_expressions_early(args.K, None, args.structure, params, shape)
     problem = given[0] if given is not None else \
         random_problem(args.n, args.d, args.k, seed=args.seed, w0=args.w0, loss=make_loss(args.loss))
     if args.K is not None:
-        if args.preconditioner:
-            raise InputError("--K excludes --preconditioner")
         from ..custom import build_custom
-        built = build_custom(args.K, None, args.structure, params, (problem.d, problem.k))
+        with budget.symbolic():
+            built = build_custom(args.K, None, args.structure, params, (problem.d, problem.k))
         if built.pre is None:
             raise InputError(f"--K is not a convex K with grad K(0) = 0: {built.facts['convex'].detail}")
         pre = replace(built.pre, extra={**built.pre.extra, "facts": built.facts})
@@ -143,8 +151,17 @@ def run_lr_study(args):
     if args.backend == "flint" and not flint_backend.available():
         raise InputError("--backend flint needs python-flint: pip install python-flint (or, from a clone, pip install '.[fast]')")
     backend = ("flint" if flint_backend.available() else "mpmath") if args.backend == "auto" else args.backend
-    timeout = parse_timeout(args.timeout)
-    problem, pre, left_inv = _build(args)
+    budget = Budget(parse_timeout(args.timeout))
+    try:
+        problem, pre, left_inv = _build(args, budget)
+    except CommandTimeout:
+        reason = budget.symbolic_reason("preparing --K (its facts and its gradient)")
+        if args.json:
+            print(json.dumps({"stopped": reason, "exit_status": 3}, indent=2))
+        else:
+            print(f"inconclusive: {reason}\n\nexit status 3 (no slope could be fitted)")
+        return 3
+    timeout = budget.run_seconds() if args.K is not None else budget.seconds
     if backend == "flint":
         from numeric.backends.flint_loop import supported
         from numeric.exact_problem import ExactProblem

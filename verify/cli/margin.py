@@ -220,10 +220,6 @@ def cmd_margin(args) -> int:
 
 def run_margin(args) -> list[dict]:
     """Validate ``args`` (InputError on bad input) and run every optimizer: the records."""
-    import cvxpy
-    if args.solver not in cvxpy.installed_solvers():
-        raise InputError(f"--solver {args.solver!r} is not an installed cvxpy solver "
-                         f"(installed: {', '.join(cvxpy.installed_solvers())})")
     if args.optimizer is not None and args.optimizer not in OPTIMIZERS:
         raise InputError(f"unknown optimizer {args.optimizer!r} (choose from {', '.join(OPTIMIZERS)})")
     if args.update is not None:
@@ -240,6 +236,10 @@ def run_margin(args) -> list[dict]:
     for name in names:  # validate all before running
         prob, opt_args = _job(args, name, ratio)
         jobs.append((prob, opt_args, replace(settings, schedule=_schedule(args, prob))))
+    import cvxpy  # the expensive import, after every argument and the data were checked
+    if args.solver not in cvxpy.installed_solvers():
+        raise InputError(f"--solver {args.solver!r} is not an installed cvxpy solver "
+                         f"(installed: {', '.join(cvxpy.installed_solvers())})")
     if args.save_problem:
         save_margin_problem(jobs[0][0], args.save_problem)
     with progress_for(args, "margin", len(jobs)) as bar:

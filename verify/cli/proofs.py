@@ -3,15 +3,19 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 from numeric.errors import InputError
-from numeric.params import parse_assignments
+from numeric.params import parse_assignments, parse_timeout
 from numeric.preconditioners.catalog import CATALOG, make_preconditioner
+
+from symbolic.timebox import CommandTimeout
 
 from ..custom import build_custom
 from ..envelope import envelope
 from ..progress import progress_for
 from ..report.tables import proofs_table
+from .limits import Budget, parse_expressions_early
 
 
 def add_parser(sub, int_in) -> None:
@@ -26,6 +30,8 @@ def add_parser(sub, int_in) -> None:
                     help="instances per numeric step (default 20)")
     pr.add_argument("--seed", type=int_in(0, 2**32 - 1, "--seed"), default=0)
     pr.add_argument("--out", default=".", metavar="DIR", help="where probes save counterexample instances")
+    pr.add_argument("--timeout", metavar="SECONDS",
+                    help="bound on the symbolic preparation of --K (default 300)")
     pr.add_argument("--json", action="store_true")
 
 
@@ -46,8 +52,13 @@ def run_proofs(args, context) -> list:
     return outcomes
 
 
+class PreparationTimeout(Exception):
+    """The symbolic preparation of ``--K`` ran out of ``--timeout`` (the message says how far it got)."""
+
+
 def prepare_context(args):
-    """The :class:`proofs.ProofContext` of the arguments (InputError on bad input)."""
+    """The :class:`proofs.ProofContext` of the arguments (InputError on bad input;
+    :class:`PreparationTimeout` when the symbolic preparation of ``--K`` runs out of ``--timeout``)."""
     from proofs import ProofContext
     params = parse_assignments(args.param)
     if args.K is not None and args.preconditioner:
@@ -58,7 +69,13 @@ def prepare_context(args):
     if args.K is not None:
         if args.structure is None:
             raise InputError("--K needs --structure")
-        built = build_custom(args.K, None, args.structure, params, (3, 2))
+        budget = Budget(parse_timeout(args.timeout))
+        parse_expressions_early(args.K, None, args.structure, params, (3, 2))
+        try:
+            with budget.symbolic():
+                built = build_custom(args.K, None, args.structure, params, (3, 2))
+        except CommandTimeout:
+            raise PreparationTimeout(budget.symbolic_reason("preparing --K (its facts and its gradient)")) from None
         if built.pre is None:
             raise InputError(f"--K is not a convex K with grad K(0) = 0: {built.facts['convex'].detail}")
         context.preconditioner, context.symbolic, context.name = built.pre, built.symbolic, "custom"
@@ -70,12 +87,19 @@ def prepare_context(args):
         make_preconditioner(args.preconditioner, params, shape=(3, 2))  # validate parameters
     elif params:
         raise InputError("--param needs --preconditioner")
+    elif args.timeout is not None:
+        raise InputError("--timeout bounds the symbolic preparation of --K: give --K")
     return context
 
 
 def cmd_proofs(args) -> int:
-    """``dspgd-verify proofs``: a table (id, statement, method, status, time); exit 0 unless a result failed."""
-    context = prepare_context(args)
+    """``dspgd-verify proofs``: a table (id, statement, method, status, time); exit 0 unless a result
+    failed (1); 3 when the symbolic preparation of ``--K`` ran out of time."""
+    try:
+        context = prepare_context(args)
+    except PreparationTimeout as exc:
+        print(f"dspgd-verify: proofs: {exc}", file=sys.stderr)
+        return 3
     outcomes = run_proofs(args, context)
     failed = any(o.status == "failed" for o in outcomes)
     if args.json:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import time
 from fractions import Fraction
 
@@ -15,8 +16,9 @@ from numeric.params import check_tolerance, parse_timeout
 
 from ..campaign.sweep import (
     DEFAULT_PRECONDITIONERS, MAX_TASKS, Instance, check_output, parse_fractions, parse_preconditioners,
-    parse_seeds, parse_sizes, run_sweep, summarize, summary_text, write_rows,
+    parse_seeds, parse_sizes, run_sweep, summarize, summary_text,
 )
+from ..campaign.journal import Journal, complete_rows, journal_path, resumable_rows
 from ..check import Settings
 from ..envelope import envelope
 from ..verdict import exit_status
@@ -39,6 +41,8 @@ def add_parser(sub) -> None:
     s.add_argument("--out", default=None, metavar="FILE.csv|FILE.parquet", help="the results table")
     s.add_argument("--jobs", default=None, metavar="N", help="local worker processes (default: CPU count)")
     s.add_argument("--dask-scheduler", default=None, metavar="ADDRESS", help="run on a Dask cluster (tcp://HOST:PORT)")
+    s.add_argument("--resume", action="store_true",
+                   help="continue an interrupted sweep: skip the instances already in --out (or its .partial.csv)")
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
@@ -78,16 +82,42 @@ def cmd_sweep(args) -> int:
     instances = [Instance(n, d, k, s) for (n, d, k) in sizes for s in seeds]
     if len(instances) * len(names) > MAX_TASKS:
         raise InputError(f"sweep too large: {len(instances) * len(names)} checks (limit {MAX_TASKS})")
-    t0 = time.perf_counter()
+    old: list[dict] = []
+    if args.resume and not args.out:
+        raise InputError("--resume needs --out (the table to continue)")
+    if args.out:
+        if args.resume:
+            old, done = complete_rows(resumable_rows(args.out), names)
+            before = len(instances)
+            instances = [i for i in instances if (i.n, i.d, i.k, i.seed) not in done]
+            print(f"sweep: resuming: {before - len(instances)} of {before} instances already done, "
+                  f"{len(instances)} to run", file=sys.stderr)
+        elif os.path.exists(journal_path(args.out)):
+            raise InputError(f"--out {args.out}: an interrupted sweep left {journal_path(args.out)}; add --resume "
+                             f"to continue it, or delete that file to start again")
+    journal = Journal(args.out, old, getattr(args, "argv", None)) if args.out else None
     import io
 
     from ..campaign.sweep import Progress
     counter = Progress(len(instances), stream=io.StringIO()) if getattr(args, "quiet", False) else None  # -q
-    rows = run_sweep(instances, names, settings, jobs=jobs, scheduler=args.dask_scheduler, progress=counter)
+    t0 = time.perf_counter()
+    try:
+        rows = run_sweep(instances, names, settings, jobs=jobs, scheduler=args.dask_scheduler, progress=counter,
+                         on_rows=journal.append if journal else None)
+    except BaseException:
+        if journal is not None:
+            journal.close()
+            print(f"sweep: stopped; the rows of {journal.instances} finished instance(s) are in {journal.path} "
+                  f"(rerun with --resume to continue)", file=sys.stderr)
+        raise
     seconds = time.perf_counter() - t0
-    rows.sort(key=lambda r: (r["n"], r["d"], r["k"], r["seed"], names.index(r["preconditioner"])))
-    if args.out:
-        write_rows(rows, args.out, fmt, getattr(args, "argv", None))
+    rows = old + rows
+    order = {name: i for i, name in enumerate(names)}
+    rows.sort(key=lambda r: (r["n"], r["d"], r["k"], r["seed"], order.get(r["preconditioner"], len(order)),
+                             r["preconditioner"]))
+    instances = sorted({(r["n"], r["d"], r["k"], r["seed"]) for r in rows})
+    if journal is not None:
+        journal.finish(rows, fmt)
     summary = summarize(rows, len(instances), seconds)
     summary.update(preconditioners=list(names), sizes=[f"{n}x{d}x{k}" for n, d, k in sizes], backend=settings.backend,
                    tolerance=settings.tolerance(), out=args.out,
