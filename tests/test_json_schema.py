@@ -100,3 +100,14 @@ def test_the_schema_rejects_the_old_shapes(validator, headline_small):
     del bad["exit_status"]
     assert not validator.is_valid(bad)
     assert validator.is_valid(out) and rec["claims"]
+
+
+def test_a_stopped_lr_study_validates_against_the_schema():
+    """lr-study whose --K preparation ran out of --timeout: the envelope with ``stopped`` and exit 3."""
+    import jsonschema
+
+    from verify.envelope import envelope, schema
+    out = envelope("lr-study", {"stopped": "SymPy did not finish within the 5 s of --timeout"}, 3, ["lr-study"])
+    jsonschema.validate(out, schema())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**out, "exit_status": 0}, schema())

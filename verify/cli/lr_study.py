@@ -117,8 +117,19 @@ def _build(args, budget: Budget):
     return problem, pre, pre.left_invariant
 
 
+class StudyStopped(Exception):
+    """The symbolic preparation of ``--K`` ran out of ``--timeout``: no study ran (the message says why)."""
+
+
 def cmd_lr_study(args) -> int:
-    study = run_lr_study(args)
+    try:
+        study = run_lr_study(args)
+    except StudyStopped as exc:
+        if args.json:
+            print(json.dumps(envelope("lr-study", {"stopped": str(exc)}, 3, getattr(args, "argv", None)), indent=2))
+        else:
+            print(f"inconclusive: {exc}\n\nexit status 3 (no slope could be fitted)")
+        return 3
     status = study_status(study)
     if args.json:
         print(json.dumps(envelope("lr-study", study.record, status, getattr(args, "argv", None)), indent=2))
@@ -155,12 +166,7 @@ def run_lr_study(args):
     try:
         problem, pre, left_inv = _build(args, budget)
     except CommandTimeout:
-        reason = budget.symbolic_reason("preparing --K (its facts and its gradient)")
-        if args.json:
-            print(json.dumps({"stopped": reason, "exit_status": 3}, indent=2))
-        else:
-            print(f"inconclusive: {reason}\n\nexit status 3 (no slope could be fitted)")
-        return 3
+        raise StudyStopped(budget.symbolic_reason("preparing --K (its facts and its gradient)")) from None
     timeout = budget.run_seconds() if args.K is not None else budget.seconds
     if backend == "flint":
         from numeric.backends.flint_loop import supported
