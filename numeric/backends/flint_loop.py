@@ -17,12 +17,15 @@ grad K by structure:
 
 * isotropic (gd, ngd, clip): one Frobenius norm, one scalar times the matrix;
 * entrywise (adam, sign, clipv): one Python comprehension over the entries;
-* spectral (muon): the k x k eigenproblem of ``G^T G`` in mpmath (from the exact midpoints),
-  then ``G C`` with the k x k factor ``C`` as an ``arb_mat`` product;
+* spectral (muon): the k x k eigenproblem of ``G^T G`` (:mod:`.flint_spectral`: closed form for
+  k <= 2, mpmath from the exact midpoints above), then ``G C`` with the k x k factor ``C`` as an
+  ``arb_mat`` product;
 * quadratic: ``H vec(G)`` as an ``arb_mat`` product.
 
-Anything else (a user K from :mod:`numeric.symbolic_preconditioner`, an unknown loss)
-runs the mpmath loop.  Inputs enter exactly (``arb(mpf)`` is exact), and ``W``, ``R`` and
+A user K (``--K``, ``--update``) is compiled to the same arithmetic by :mod:`.flint_user`; one
+with a node the FLINT target of :mod:`symbolic.compile` lacks, and an unknown loss, run the mpmath
+loop.  A step that is exactly zero above the floor stops the run as ``stationary``, as in the
+mpmath loop.  Inputs enter exactly (``arb(mpf)`` is exact), and ``W``, ``R`` and
 the tracked numbers leave as exact mpf of ``xp.ctx`` (the midpoints are binary floats of at
 most ``ctx.prec`` bits), so everything downstream is unchanged.
 
@@ -36,6 +39,7 @@ import time
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
+from .flint_spectral import spectral_factor
 from .mpmath_loop import DEFAULT_GUARD_DIGITS, DEFAULT_MAX_ITER, StopRules, Trajectory, run_dspgd
 from ..exact_problem import ExactProblem
 from ..params import to_mpf
@@ -80,10 +84,14 @@ def flint_precision(bits: int) -> Iterator[None]:
 
 
 def supported(xp: ExactProblem, pre: Preconditioner) -> bool:
-    """Whether :func:`run_dspgd_flint` has a fast path for ``pre`` and ``xp``'s loss."""
-    if not available() or "symbolic" in pre.extra or _STRUCTURES.get(pre.name) != pre.structure:
+    """Whether :func:`run_dspgd_flint` has a fast path for ``pre`` and ``xp``'s loss: a catalogue
+    K, or a user K every piece of which compiles to the FLINT target (:mod:`.flint_user`)."""
+    if not available() or xp.problem.loss.name not in _LOSSES:
         return False
-    if xp.problem.loss.name not in _LOSSES:
+    if "symbolic" in pre.extra:
+        from .flint_user import compiles
+        return compiles(pre, xp.problem.d, xp.problem.k)
+    if _STRUCTURES.get(pre.name) != pre.structure:
         return False
     if pre.name == "quadratic":
         H = pre.extra.get("H")
@@ -147,6 +155,9 @@ def _kernel(xp: ExactProblem, pre: Preconditioner) -> tuple[Callable, bool]:
     is wanted when ``nat``.  ``||U||_F`` is returned
     when it costs one multiplication (isotropic K: ``U = s G``), else the loop computes it.
     """
+    if "symbolic" in pre.extra:
+        from .flint_user import user_kernel
+        return user_kernel(xp, pre)
     ctx = xp.ctx
     d, k = xp.problem.d, xp.problem.k
     name = pre.name
@@ -196,23 +207,18 @@ def _kernel(xp: ExactProblem, pre: Preconditioner) -> tuple[Callable, bool]:
             return U, (_max_abs(g) if nat else None), None
         return clipv, False
     if name == "muon":
-        ee = to_mpf(ctx, par["eps"])
-        e = _arb(ee)
+        e = _arb(to_mpf(ctx, par["eps"]))
         if k == 1:  # the spectral and the Frobenius norm coincide: ngd
             def muon1(G, gf, track):
                 s = (1 / (gf + e)).mid()
                 return (G * s).mid(), gf, s * gf
             return muon1, True
-        mk = ctx.make_mpf
+        def weights(sig):
+            return [(1 / (s + e)).mid() for s in sig]
 
         def muon(G, gf, nat):
-            gg = (G.transpose() * G).mid().entries()
-            lam, q = ctx.eigsy(ctx.matrix([[mk(gg[a * k + b]._mpf_) for b in range(k)] for a in range(k)]))
-            sig = [ctx.sqrt(max(ctx.zero, lam[i])) for i in range(k)]
-            w = [1 / (s + ee) for s in sig]
-            C = A([[_arb(ctx.fsum(q[a, i] * w[i] * q[b, i] for i in range(k))) for b in range(k)]
-                   for a in range(k)])
-            return (G * C).mid(), (_arb(max(sig)) if nat else None), None
+            C, smax = spectral_factor(ctx, G, k, weights)
+            return (G * C).mid(), (smax if nat else None), None
         return muon, False
     if name == "quadratic":
         H = A([[_arb(float(v)) for v in row] for row in pre.extra["H"]])
@@ -336,7 +342,8 @@ def _run(xp, pre, eta, max_iter, guard_digits, iterations, timeout, track_path) 
         R = R_new
         rr = _sq(R)
         rnorm = _sqrt0(rr)
-        step_hist.append(float(eta_a * (unorm if unorm is not None else _sqrt0(_sq(U)))))
+        un = unorm if unorm is not None else _sqrt0(_sq(U))
+        step_hist.append(float(eta_a * un))
         res_hist.append(float(rnorm))
         cur_loss = total_loss(R, rr)
         if cur_loss > (prev_loss * mono_factor + floor2).mid():
@@ -345,7 +352,7 @@ def _run(xp, pre, eta, max_iter, guard_digits, iterations, timeout, track_path) 
         if t == next_checkpoint:
             drift.append((t, drift_now()))
             next_checkpoint *= 2
-        stop = rules.after_step(t, rnorm, rnorm.is_finite())
+        stop = rules.after_step(t, rnorm, rnorm.is_finite(), stationary=un == 0)
         if stop is not None:
             reason = stop
             break
