@@ -173,3 +173,29 @@ def test_flint_target_matches_mpmath_target(expr, x):
     with flint_precision(mp.prec):
         got = c.bind(FLINT)(flint.arb(mp.mpf(x))).mid()
     assert abs(mp.mpf(got._mpf_) - want) <= mp.mpf(10) ** -37 * (1 + abs(want))
+
+
+@pytest.mark.parametrize("kind,text,structure,params,k", [CASES[1], CASES[4], CASES[7], CASES[9]])
+def test_flow_rhs_in_flint_matches_mpmath(kind, text, structure, params, k):
+    """lr-study's flow right-hand side on the flint kernels equals the mpmath one to the working precision."""
+    from numeric.gradient_flow import flow_rhs
+    problem = _problem(structure, k, w0="random")
+    pre = _build(kind, text, structure, params, (problem.d, problem.k))
+    with working_precision(DPS) as ctx:
+        xp = ExactProblem.build(ctx, problem)
+        w = [v for c in xp.W0 for v in c]
+        a, b = flow_rhs(xp, pre)(w), flow_rhs(xp, pre, "flint")(w)
+        assert len(a) == len(b) and any(a)
+        assert max(abs(x - y) for x, y in zip(a, b)) <= ctx.mpf(10) ** (4 - DPS) * (1 + max(abs(x) for x in a))
+
+
+def test_flow_limit_in_flint_agrees_with_mpmath():
+    from numeric.gradient_flow import gradient_flow_limit
+    problem = random_problem(2, 4, 1, seed=3)
+    pre = _build("K", "log(cosh(g))", "entrywise", {}, (4, 1))
+    with working_precision(20) as ctx:
+        xp = ExactProblem.build(ctx, problem)
+        a = gradient_flow_limit(xp, pre)
+        b = gradient_flow_limit(xp, pre, backend="flint")
+        assert a.stop_reason == b.stop_reason == "floor"
+        assert fro_norm(ctx, sub(a.W, b.W)) <= 10 * (a.error_estimate + b.error_estimate) + ctx.mpf(10) ** -15

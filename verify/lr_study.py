@@ -140,7 +140,7 @@ def lr_study(problem: Problem, pre: Preconditioner, fractions: list[Fraction], d
             notes.append("K is left-orthogonally invariant: every limit equals W_GD (docs/theory.md §3.2), so the slope is "
                          "undefined; distances below are to W_GD and are rounding-level")
         else:
-            flow, check_diff = checked_flow_limit(xp, pre, timeout=timeout)
+            flow, check_diff = checked_flow_limit(xp, pre, timeout=timeout, backend=backend)
             target = [[hctx.mpf(v) for v in c] for c in flow.W]
             flow_err = hctx.mpf(flow.error_estimate)
             if flow.stop_reason != "floor":

@@ -367,3 +367,30 @@ def _run(xp, pre, eta, max_iter, guard_digits, iterations, timeout, track_path) 
                       max_grad_natural=_mpf(ctx, max_nat), max_grad_fro=_mpf(ctx, max_fro),
                       path_length_row=_mpf(ctx, path) if track_path else None, monotone_loss=monotone,
                       seconds=time.perf_counter() - start)
+
+
+# ----------------------------------------------------------------------------- the flow's right-hand side
+def flow_rhs_flint(xp: ExactProblem, pre: Preconditioner) -> Callable:
+    """``f(w) = -vec(grad K(X^T grad l(X W - Y)))`` on flat column-major mpf vectors of ``xp.ctx``
+    (:func:`numeric.gradient_flow.flow_rhs`), with the products and ``grad K`` of this loop (the
+    catalogue kernels or a compiled user K), in midpoint arithmetic at ``ctx.prec`` bits.  Only
+    for ``supported(xp, pre)``; each call holds :func:`flint_precision`."""
+    ctx = xp.ctx
+    d, k = xp.problem.d, xp.problem.k
+    with flint_precision(ctx.prec):
+        X = _mat_rows(xp.X_rows)
+        XT = X.transpose()
+        Y = _mat(xp.problem.n, k, xp.Y)
+        kernel, needs_fro = _kernel(xp, pre)
+        grad_loss, _ = _loss(xp)
+    mk = ctx.make_mpf
+    order = [j * d + i for i in range(d) for j in range(k)]  # row-major entries from column-major w
+
+    def f(w: list) -> list:
+        with flint_precision(ctx.prec):
+            W = _arb_mat(d, k, [_arb(w[m]) for m in order])
+            G = (XT * grad_loss((X * W - Y).mid())).mid()
+            U, _, _ = kernel(G, _sqrt0(_sq(G)) if needs_fro else None, False)
+            e = U.entries()
+        return [-mk(e[i * k + j]._mpf_) for j in range(k) for i in range(d)]
+    return f
