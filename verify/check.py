@@ -24,6 +24,7 @@ from numeric.preconditioners.base import Preconditioner, _fraction_str
 from numeric.problem import Problem
 from symbolic.catalog import catalogue_facts
 from symbolic.facts import Fact
+from symbolic.facts_cache import cached_facts, key_of
 
 from .claims import judge as C
 from .characterization import characterize
@@ -99,8 +100,9 @@ def _facts(pre: Preconditioner) -> dict:
 @lru_cache(maxsize=64)
 def _catalogue_facts(name: str, params: tuple) -> dict:
     """The symbolic facts of a catalogue K depend only on its name and parameters: proved once per
-    process (a campaign checks the same K on thousands of problems).  Facts are immutable."""
-    return catalogue_facts(name, dict(params), None)
+    process (a campaign checks the same K on thousands of problems) and kept in the disk cache of
+    :mod:`symbolic.facts_cache` between processes.  Facts are immutable."""
+    return cached_facts(key_of("catalogue", name, params), lambda: catalogue_facts(name, dict(params), None))
 
 
 def local_lipschitz(pre: Preconditioner, runs: list, hctx) -> Fact | None:

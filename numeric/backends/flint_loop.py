@@ -30,18 +30,17 @@ the tracked numbers leave as exact mpf of ``xp.ctx`` (the midpoints are binary f
 most ``ctx.prec`` bits), so everything downstream is unchanged.
 
 flint's precision is process-wide state (``flint.ctx.prec``); it is set only inside
-:func:`flint_precision`, which restores it.
+:func:`numeric.flint_context.flint_precision` (re-exported here), which restores it.
 """
 from __future__ import annotations
 
-import threading
 import time
-from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable
 
 from .flint_spectral import spectral_factor
 from .mpmath_loop import DEFAULT_GUARD_DIGITS, DEFAULT_MAX_ITER, StopRules, Trajectory, run_dspgd
 from ..exact_problem import ExactProblem
+from ..flint_context import flint_precision  # noqa: F401 - re-exported (tests, bench, callers)
 from ..params import to_mpf
 from ..preconditioners.base import Preconditioner
 
@@ -61,26 +60,6 @@ _LOSSES = ("square", "logcosh", "huber")
 def available() -> bool:
     """True when python-flint can be imported (``pip install python-flint``, or ``pip install '.[fast]'`` from a clone)."""
     return _flint is not None
-
-
-_PREC_LOCK = threading.RLock()
-
-
-@contextmanager
-def flint_precision(bits: int) -> Iterator[None]:
-    """Run the block with ``flint.ctx.prec = bits``; the previous precision is restored.
-
-    ``flint.ctx`` is process-wide, so the block holds a lock: loops in threads (a threaded
-    Dask worker of ``dspgd-verify sweep``) run one after another instead of changing each
-    other's precision mid-run (a run and its P + 20 rerun at one precision would agree with
-    each other and hide the rounding)."""
-    with _PREC_LOCK:
-        old = _flint.ctx.prec
-        _flint.ctx.prec = int(bits)
-        try:
-            yield
-        finally:
-            _flint.ctx.prec = old
 
 
 def supported(xp: ExactProblem, pre: Preconditioner) -> bool:

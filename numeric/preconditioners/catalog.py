@@ -31,6 +31,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..eigen import extreme_eigenvalues
 from ..errors import InputError
 from ..matrices import fro_norm, gram
 from ..params import to_mpf
@@ -311,20 +312,20 @@ def quadratic(H: np.ndarray | None = None, shape: tuple[int, int] | None = None,
     eig_cache: dict = {}
 
     def eig(ctx):
-        """Eigenvalues of H at the precision of ``ctx`` (cached per context)."""
+        """``(lo, hi)``: bounds on H's extreme eigenvalues at the precision of ``ctx`` (certified
+        with python-flint, :func:`numeric.eigen.extreme_eigenvalues`; cached per context)."""
         key = id(ctx)
         if key not in eig_cache:
             if len(eig_cache) >= 4:
                 eig_cache.clear()
-            lam = ctx.eigsy(ctx.matrix(rows(ctx)), eigvals_only=True)
-            eig_cache[key] = (ctx, [lam[i] for i in range(m)])
+            eig_cache[key] = (ctx, extreme_eigenvalues(ctx, rows(ctx)))
         return eig_cache[key][1]
 
     def L(ctx):
-        return max(eig(ctx))
+        return eig(ctx)[1]
 
     def mu(ctx, rho):
-        return min(eig(ctx))
+        return eig(ctx)[0]
 
     try:
         import mpmath

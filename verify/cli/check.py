@@ -19,6 +19,7 @@ from numeric.preconditioners.catalog import CATALOG, make_preconditioner
 from numeric.problem import Problem, load_arrays, load_problem, random_problem
 
 from ..campaign.parallel import map_jobs
+from ..characterization import DEFAULT_SOLVER
 from ..check import Settings, check, check_by_name, stopped
 from ..claims.parse import parse_claim
 from ..custom import build_custom
@@ -59,7 +60,8 @@ def add_parser(sub, int_in) -> None:
                    help=f"relative tolerance of equality claims ({DEFAULT_TOL}; 1e-8 with --backend float64)")
     c.add_argument("--max-iter", type=int_in(1, 10**8, "--max-iter"), default=200_000)
     c.add_argument("--timeout", metavar="SECONDS", help="time budget per run (seconds)")
-    c.add_argument("--solver", default="CLARABEL", metavar="NAME", help="cvxpy solver (CLARABEL)")
+    c.add_argument("--solver", default=None, metavar="NAME",
+                   help="cvxpy solver of --claim limit=... (CLARABEL); cvxpy is imported only when one is needed")
     c.add_argument("--jobs", type=int_in(1, 64, "--jobs"), default=None, help="parallel processes (headline run)")
     c.add_argument("--json", action="store_true", help="one JSON object on stdout")
     c.add_argument("--report", metavar="FILE.md|FILE.html",
@@ -137,10 +139,10 @@ def cmd_check(args) -> int:
         raise InputError("--claim limit=minnorm:hinv needs --preconditioner quadratic")
     check_tolerance(args.tol)
     timeout = parse_timeout(args.timeout)
-    import cvxpy
-    if args.solver not in cvxpy.installed_solvers():
-        raise InputError(f"--solver {args.solver!r} is not an installed cvxpy solver "
-                         f"(installed: {', '.join(cvxpy.installed_solvers())})")
+    # cvxpy (about 1 s to import) only when a claim solves something or a solver was named
+    if args.solver is not None or any(c.kind == "limit" for c in claims):
+        _validate_solver(args.solver or DEFAULT_SOLVER)
+    args.solver = args.solver or DEFAULT_SOLVER
     problem, H = make_problem(args)
     lrs = parse_lrs(args)
     settings = Settings(dps=args.dps, tol=args.tol, max_iter=args.max_iter, timeout=timeout,
@@ -155,6 +157,14 @@ def cmd_check(args) -> int:
     jobs = [(problem, name, params, settings, H) for name in names]
     results = map_jobs(_check_worker, jobs, args.jobs)
     return _print_records(args, [r for r, _ in results], [h for _, h in results])
+
+
+def _validate_solver(name: str) -> None:
+    """``name`` must be an installed cvxpy solver (imports cvxpy)."""
+    import cvxpy
+    if name not in cvxpy.installed_solvers():
+        raise InputError(f"--solver {name!r} is not an installed cvxpy solver "
+                         f"(installed: {', '.join(cvxpy.installed_solvers())})")
 
 
 def _check_custom(args, problem, params, settings) -> int:
