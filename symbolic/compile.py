@@ -53,6 +53,7 @@ class Compiled:
     expr: sp.Expr
     symbols: tuple
     _bound: dict = field(default_factory=dict, repr=False)
+    fast_expr: sp.Expr | None = None  # an equal expression with fewer operations, used by the FLINT target
 
     def bind(self, ctx) -> Callable:
         if ctx == FLINT:
@@ -63,7 +64,7 @@ class Compiled:
         if key not in self._bound:
             if len(self._bound) >= 8:
                 self._bound.clear()
-            expr = self.expr
+            expr = self.fast_expr if ctx == FLINT and self.fast_expr is not None else self.expr
             node = _build(expr, {s: i for i, s in enumerate(self.symbols)}, ctx)
             self._bound[key] = (ctx, lambda *vals: node(vals), node)
         return self._bound[key][1]
@@ -87,13 +88,31 @@ class Compiled:
         return True
 
 
-def compile_expr(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> Compiled:
-    """Check once that every node is supported (raises :class:`CompileError`) and wrap it."""
+def compile_expr(expr: sp.Expr, symbols: Sequence[sp.Symbol], fast: bool = False) -> Compiled:
+    """Check once that every node is supported (raises :class:`CompileError`) and wrap it.
+
+    ``fast``: also look for an equal form with fewer operations for the FLINT target
+    (``sympy.cancel``, an identity of rational functions: ``1 - 1/(10 x + 1)`` becomes
+    ``10 x/(10 x + 1)``); the other targets keep ``expr`` as given."""
     free = set(getattr(expr, "free_symbols", set())) - set(symbols)
     if free:
         raise CompileError(f"unbound symbols {sorted(map(str, free))}")
-    _build(expr, {s: i for i, s in enumerate(symbols)}, FLOAT)  # validation pass
-    return Compiled(expr, tuple(symbols))
+    index = {s: i for i, s in enumerate(symbols)}
+    _build(expr, index, FLOAT)  # validation pass
+    return Compiled(expr, tuple(symbols), fast_expr=_fewer_operations(expr, index) if fast else None)
+
+
+def _fewer_operations(expr: sp.Expr, index: dict) -> sp.Expr | None:
+    if expr.has(sp.Piecewise):
+        return None
+    try:
+        cand = sp.cancel(expr)
+        if sp.count_ops(cand) >= sp.count_ops(expr):
+            return None
+        _build(cand, index, FLOAT)
+    except (CompileError, sp.PolynomialError, TypeError, ValueError, NotImplementedError):
+        return None
+    return cand
 
 
 # ----------------------------------------------------------------------------- builders
@@ -240,13 +259,14 @@ def _decide(ctx, rel, lhs, rhs):
     raise CompileError(f"unsupported condition {rel}")
 
 
-def _flint_fold(args, parts, add: bool):
+def _flint_fold(args, parts, index: dict, add: bool):
     """The sum (``add``) or product of the parts of an Add or a Mul for the FLINT target, with
     the constant parts combined exactly first and the common shapes (one or two non-constant
     terms) as single closures, so a small K costs about as many Python calls as a hand-written
     kernel."""
     is_const = [a.is_Number or a in (sp.pi, sp.E) for a in args]
     rest = [p for p, k in zip(parts, is_const) if not k]
+    sym = [a for a, k in zip(args, is_const) if not k and isinstance(a, sp.Symbol)]
     consts = [a for a, k in zip(args, is_const) if k]
     c = _flint_const((sp.Add if add else sp.Mul)(*consts)) if consts else None
     if not rest:
@@ -257,6 +277,9 @@ def _flint_fold(args, parts, add: bool):
             return a
         if not add and consts and (sp.Mul(*consts)) == -1:
             return lambda v: -a(v)
+        if sym:  # a bare variable: no call for it
+            i = index[sym[0]]
+            return (lambda v: v[i] + c) if add else (lambda v: v[i] * c)
         return (lambda v: a(v) + c) if add else (lambda v: a(v) * c)
     if len(rest) == 2 and c is None:
         a, b = rest
@@ -283,7 +306,7 @@ def _build(e, index: dict, ctx):  # noqa: C901 - one branch per node type, flat
     if isinstance(e, sp.Add):
         parts = [_build(a, index, ctx) for a in e.args]
         if ctx == FLINT:
-            return _flint_fold(e.args, parts, add=True)
+            return _flint_fold(e.args, parts, index, add=True)
         if ctx != FLOAT and not _is_interval_ctx(ctx):
             fsum = ctx.fsum
             return lambda v: fsum(p(v) for p in parts)
@@ -297,7 +320,7 @@ def _build(e, index: dict, ctx):  # noqa: C901 - one branch per node type, flat
     if isinstance(e, sp.Mul):
         parts = [_build(a, index, ctx) for a in e.args]
         if ctx == FLINT:
-            return _flint_fold(e.args, parts, add=False)
+            return _flint_fold(e.args, parts, index, add=False)
 
         def mul(v):
             s = parts[0](v)
@@ -317,6 +340,9 @@ def _build(e, index: dict, ctx):  # noqa: C901 - one branch per node type, flat
         if ex.is_Integer:
             n = int(ex)
             if ctx == FLINT and n == -1:  # one division, not a power and a division
+                if isinstance(e.base, sp.Symbol):
+                    i = index[e.base]
+                    return lambda v: 1 / v[i]
                 return lambda v: 1 / base(v)
             if n >= 0:
                 return lambda v: base(v) ** n
@@ -389,5 +415,8 @@ def _build(e, index: dict, ctx):  # noqa: C901 - one branch per node type, flat
                 raise CompileError(f"{name} with {len(e.args)} arguments")
             a = _build(e.args[0], index, ctx)
             f = _fn(ctx, name)
+            if ctx == FLINT and isinstance(e.args[0], sp.Symbol):
+                i = index[e.args[0]]
+                return lambda v: f(v[i])
             return lambda v: f(a(v))
     raise CompileError(f"unsupported expression node {type(e).__name__}: {e}")

@@ -74,3 +74,13 @@ def test_extreme_eigenvalues_are_outer_bounds():
         tol = ctx.mpf(10) ** -35 * max(ref)
         assert lo <= min(ref) + tol and hi >= max(ref) - tol
         assert min(ref) - lo <= tol and hi - max(ref) <= tol
+
+
+def test_proofs_numeric_steps_use_checks_backend(monkeypatch):
+    """``proofs`` builds check's Settings with the backend ``check --backend auto`` picks."""
+    from numeric.backends import flint_loop
+    from proofs.results.theorem_a import settings
+    from verify.runs import default_backend
+    assert settings(30).backend == default_backend() == ("flint" if flint_loop.available() else "mpmath")
+    monkeypatch.setattr(flint_loop, "available", lambda: False)
+    assert settings(30).backend == "mpmath"

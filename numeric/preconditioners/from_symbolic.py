@@ -122,13 +122,13 @@ def from_profile(prof: ProfileK, name: str = "custom") -> Preconditioner:
     f_neg = prof.f_neg
     val_pos = compile_expr(f, [x])
     val_neg = compile_expr(f_neg, [x]) if f_neg is not None else val_pos
-    d_pos = compile_expr(f1, [x])
-    d_neg = compile_expr(sp.diff(f_neg, x), [x]) if f_neg is not None else d_pos
+    d_pos = compile_expr(f1, [x], fast=True)
+    d_neg = compile_expr(sp.diff(f_neg, x), [x], fast=True) if f_neg is not None else d_pos
     second = [interval_forms(e, x) for e in prof.second_derivatives()]
     L_sym = prof.smoothness_constant()
     structure = prof.structure
     q_expr = sp.cancel(sp.simplify(f1 / x)) if structure != "entrywise" else None
-    q = compile_expr(q_expr, [x]) if q_expr is not None else None
+    q = compile_expr(q_expr, [x], fast=True) if q_expr is not None else None
     q0 = _removable_limit(q_expr, x) if q_expr is not None else None
     q0_value = Fraction(int(sp.Rational(q0).p), int(sp.Rational(q0).q)) if q0 is not None and q0.is_Rational else None
 

@@ -25,7 +25,7 @@ from ..claims.parse import parse_claim
 from ..custom import build_custom
 from ..library_check import LIBRARY, library_backend, library_preconditioner
 from ..report.tables import check_header, claims_table, refutation_notes
-from ..runs import LearningRate
+from ..runs import LearningRate, default_backend
 from ..verdict import DEFAULT_TOL, exit_status
 
 
@@ -120,7 +120,7 @@ def cmd_check(args) -> int:
     if args.backend == "flint" and not flint_backend.available():
         raise InputError("--backend flint needs python-flint: pip install python-flint (or, from a clone, pip install '.[fast]')")
     if args.backend == "auto":
-        args.backend = "flint" if flint_backend.available() else "mpmath"
+        args.backend = default_backend()
     params = parse_assignments(args.param)
     custom = args.K is not None or args.update is not None
     if custom and args.preconditioner:
