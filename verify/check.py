@@ -22,7 +22,6 @@ from numeric.precision import to_decimal_string as dec
 from numeric.precision import working_precision
 from numeric.preconditioners.base import Preconditioner, _fraction_str
 from numeric.problem import Problem
-from symbolic.catalog import catalogue_facts
 from symbolic.facts import Fact
 from symbolic.facts_cache import cached_facts, key_of
 
@@ -93,6 +92,7 @@ def _facts(pre: Preconditioner) -> dict:
     elif pre.extra.get("H") is None:
         facts = dict(_catalogue_facts(pre.name, tuple(sorted(pre.params.items()))))
     else:
+        from symbolic.catalog import catalogue_facts
         facts = catalogue_facts(pre.name, dict(pre.params), pre.extra.get("H"))
     return facts
 
@@ -102,7 +102,10 @@ def _catalogue_facts(name: str, params: tuple) -> dict:
     """The symbolic facts of a catalogue K depend only on its name and parameters: proved once per
     process (a campaign checks the same K on thousands of problems) and kept in the disk cache of
     :mod:`symbolic.facts_cache` between processes.  Facts are immutable."""
-    return cached_facts(key_of("catalogue", name, params), lambda: catalogue_facts(name, dict(params), None))
+    def prove() -> dict:
+        from symbolic.catalog import catalogue_facts  # SymPy (0.3 s of imports) only on a cache miss
+        return catalogue_facts(name, dict(params), None)
+    return cached_facts(key_of("catalogue", name, params), prove)
 
 
 def local_lipschitz(pre: Preconditioner, runs: list, hctx) -> Fact | None:

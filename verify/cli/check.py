@@ -22,7 +22,6 @@ from ..campaign.parallel import map_jobs
 from ..characterization import DEFAULT_SOLVER
 from ..check import Settings, check, check_by_name, stopped
 from ..claims.parse import parse_claim
-from ..custom import build_custom
 from ..library_check import LIBRARY, library_backend, library_preconditioner
 from ..report.tables import check_header, claims_table, refutation_notes
 from ..runs import LearningRate, default_backend
@@ -168,6 +167,7 @@ def _validate_solver(name: str) -> None:
 
 
 def _check_custom(args, problem, params, settings) -> int:
+    from ..custom import build_custom  # SymPy: imported only for a user K
     built = build_custom(args.K, args.update, args.structure, params, (problem.d, problem.k))
     desc = {"name": "custom", "params": {k: str(v) for k, v in params.items()},
             "structure": args.structure or "entrywise", "K": args.K or f"from update {args.update}",

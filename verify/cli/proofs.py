@@ -8,7 +8,6 @@ from numeric.errors import InputError
 from numeric.params import parse_assignments
 from numeric.preconditioners.catalog import CATALOG, make_preconditioner
 
-from ..custom import build_custom
 from ..report.tables import proofs_table
 
 
@@ -37,6 +36,7 @@ def cmd_proofs(args) -> int:
         raise InputError(f"--out {args.out!r} is not a writable directory")
     context = ProofContext(examples=args.examples, seed=args.seed, out_dir=args.out)
     if args.K is not None:
+        from ..custom import build_custom
         if args.structure is None:
             raise InputError("--K needs --structure")
         built = build_custom(args.K, None, args.structure, params, (3, 2))
