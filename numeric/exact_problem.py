@@ -17,7 +17,7 @@ two agree to the working precision; at n = 50, d = 400 flint takes a small fract
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .eigen import extreme_eigenvalues
 from .flint_context import flint_available, flint_precision
@@ -39,6 +39,7 @@ class ExactProblem:
     gram_inv: list
     sigma_min: object
     sigma_max: object
+    flint: object = field(default=None, repr=False, compare=False)  # _FlintMats, when python-flint is installed
 
     @classmethod
     def build(cls, ctx, problem: Problem) -> "ExactProblem":
@@ -46,30 +47,43 @@ class ExactProblem:
         X_rows = rows_of(X_cols)  # n rows of length d
         XT_rows = X_cols  # rows of X^T are the columns of X
         fast = _flint_gram(ctx, X_rows) if flint_available() else None
+        mats = None
         if fast is not None:
-            gram, gram_inv, G = fast
+            gram, gram_inv, G, mats = fast
             lo, hi = extreme_eigenvalues(ctx, G)  # the exact Gram matrix's spectrum, bounded outward
         else:
             gram = [[ctx.fdot(a, b) for b in X_rows] for a in X_rows]
             inv = ctx.inverse(ctx.matrix(gram))
             gram_inv = [[inv[i, j] for j in range(problem.n)] for i in range(problem.n)]
             lo, hi = extreme_eigenvalues(ctx, gram)
-        return cls(ctx, problem, X_rows, XT_rows, from_numpy(ctx, problem.Y),
-                   from_numpy(ctx, problem.W0), gram, gram_inv,
-                   ctx.sqrt(lo), ctx.sqrt(hi))
+        Y = from_numpy(ctx, problem.Y)
+        if mats is not None:
+            mats.Y = mats.mat(Y)
+        return cls(ctx, problem, X_rows, XT_rows, Y, from_numpy(ctx, problem.W0), gram, gram_inv,
+                   ctx.sqrt(lo), ctx.sqrt(hi), mats)
 
     def residual(self, W: Cols) -> Cols:
-        """``R = X W - Y``, each entry one correctly rounded dot product."""
+        """``R = X W - Y``, each entry one correctly rounded dot product (with python-flint: a ball
+        at ``prec + 30`` bits rounded once to ``ctx``, the same number except in near-ties)."""
+        if self.flint is not None:
+            f = self.flint
+            return f.run(lambda: f.X * f.mat(W) - f.Y)
         fdot = self.ctx.fdot
         return [[fdot(row + [-1], w + [y]) for row, y in zip(self.X_rows, ycol)]
                 for w, ycol in zip(W, self.Y)]
 
     def XT(self, A: Cols) -> Cols:
         """``X^T A`` (d x k) for ``A`` n x k."""
+        if self.flint is not None:
+            f = self.flint
+            return f.run(lambda: f.XT * f.mat(A))
         return apply_rows(self.ctx, self.XT_rows, A)
 
     def X(self, B: Cols) -> Cols:
         """``X B`` (n x k) for ``B`` d x k."""
+        if self.flint is not None:
+            f = self.flint
+            return f.run(lambda: f.X * f.mat(B))
         return apply_rows(self.ctx, self.X_rows, B)
 
     def gram_inv_norm(self, A: Cols):
@@ -80,6 +94,9 @@ class ExactProblem:
 
     def pinv(self, A: Cols) -> Cols:
         """``X^+ A = X^T (X X^T)^{-1} A``."""
+        if self.flint is not None:
+            f = self.flint
+            return f.run(lambda: f.XT * f.G.solve(f.mat(A)))
         return self.XT(solve_spd(self.ctx, self.gram, A))
 
     def project_row_space(self, B: Cols) -> Cols:
@@ -121,7 +138,31 @@ def _flint_gram(ctx, X_rows: list):
         # the midpoint at prec + 30 bits, then rounded once to ctx's precision (unary +)
         gram = [[+mk(G[i, j].mid()._mpf_) for j in range(n)] for i in range(n)]
         gram_inv = [[+mk(Gi[i, j].mid()._mpf_) for j in range(n)] for i in range(n)]
-        return gram, gram_inv, [[G[i, j] for j in range(n)] for i in range(n)]
+        return gram, gram_inv, [[G[i, j] for j in range(n)] for i in range(n)], _FlintMats(ctx, X, X.transpose(), G)
+
+
+class _FlintMats:
+    """``X``, ``X^T``, ``X X^T`` (exact) and ``Y`` as ``arb_mat`` at ``ctx.prec + 30`` bits: the
+    products and solves of :class:`ExactProblem` in C.  Results are balls whose midpoints are
+    rounded once to ``ctx`` (the solve with the exact SPD Gram matrix is rigorous at that precision,
+    so its midpoint is as accurate as mpmath's Cholesky solve, or more)."""
+
+    def __init__(self, ctx, X, XT, G):
+        self.ctx, self.X, self.XT, self.G, self.Y = ctx, X, XT, G, None
+
+    def mat(self, cols: Cols):
+        from flint import arb, arb_mat
+        rows, ncols = len(cols[0]), len(cols)
+        return arb_mat(rows, ncols, [arb(cols[j][i]) for i in range(rows) for j in range(ncols)])
+
+    def run(self, compute) -> Cols:
+        """``compute()`` at ``ctx.prec + 30`` bits -> columns of mpf of ``ctx`` (each rounded once)."""
+        mk = self.ctx.make_mpf
+        with flint_precision(self.ctx.prec + FLINT_GUARD_BITS):
+            m = compute()
+            e = m.entries()
+            r, c = m.nrows(), m.ncols()
+            return [[+mk(e[i * c + j].mid()._mpf_) for i in range(r)] for j in range(c)]
 
 
 def _tight(balls: list, prec: int) -> bool:

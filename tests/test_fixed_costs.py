@@ -58,6 +58,20 @@ def test_exact_problem_flint_agrees_with_mpmath(monkeypatch, shape, dps):
         top = max(abs(v) for r in b.gram_inv for v in r)
         assert max(abs(x - y) for r, s in zip(a.gram_inv, b.gram_inv) for x, y in zip(r, s)) <= ulp * top
         assert a.gram == b.gram  # products of float64 entries: both exact, then rounded once
+        assert a.flint is not None and b.flint is None
+        from numeric.matrices import fro_norm, sub
+        W = [[ctx.mpf(i - j) / 7 for i in range(p.d)] for j in range(p.k)]
+        scale = 1 + fro_norm(ctx, b.w_gd())
+        for f in ("w_gd",):
+            assert fro_norm(ctx, sub(getattr(a, f)(), getattr(b, f)())) <= ulp * scale
+        for f in ("residual", "project_null_space", "project_row_space", "X"):
+            x, y = getattr(a, f)(W), getattr(b, f)(W)
+            assert fro_norm(ctx, sub(x, y)) <= ulp * (1 + fro_norm(ctx, y)), f
+        R = b.residual(W)
+        for f in ("pinv", "XT"):
+            x, y = getattr(a, f)(R), getattr(b, f)(R)
+            assert fro_norm(ctx, sub(x, y)) <= ulp * (1 + fro_norm(ctx, y)) * 10 ** 3, f
+        assert all(type(v) is ctx.mpf for c in a.residual(W) for v in c)
 
 
 def test_extreme_eigenvalues_are_outer_bounds():
