@@ -154,7 +154,8 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
             if not float64_supported(xp, pre):
                 if "float64_step" in pre.extra:
                     raise InputError(f"{pre.name}: no float64 loop for this problem (loss {p.loss.name})")
-                backend = "mpmath"
+                from numeric.backends.flint_loop import supported  # a user K: the exact loop, flint when it has a kernel
+                backend = "flint" if supported(xp, pre) else "mpmath"
         runs = [run_at(lr, pre, xp, xph, settings.max_iter, settings.timeout, backend) for lr in settings.lrs]
         if facts.get("lipschitz") is not None and facts["lipschitz"].status != "proved":
             local = local_lipschitz(pre, runs, hctx)
