@@ -98,3 +98,17 @@ def test_proofs_numeric_steps_use_checks_backend(monkeypatch):
     assert settings(30).backend == default_backend() == ("flint" if flint_loop.available() else "mpmath")
     monkeypatch.setattr(flint_loop, "available", lambda: False)
     assert settings(30).backend == "mpmath"
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_exact_rank_flint_agrees_with_sympy(monkeypatch, case):
+    pytest.importorskip("flint")
+    import numpy as np
+    from numeric import exact_rank as er
+    rng = np.random.default_rng(case)
+    A = [rng.standard_normal((5, 9)), np.vstack([np.ones(6), 2 * np.ones(6), rng.standard_normal(6)]),
+         np.zeros((2, 3)), rng.standard_normal((4, 4)) @ np.diag([1, 1, 1, 0.0]),
+         np.array([[1e300, 1e-300], [2e300, 2e-300]]), np.array([[3.0, 1e-310], [6.0, 2e-310]])][case]
+    fast = er.exact_rank(A)
+    monkeypatch.setattr(er, "flint_available", lambda: False)
+    assert fast == er.exact_rank(A)

@@ -37,6 +37,8 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from .flint_points import max_abs as _max_abs
+from .flint_points import sqrt0 as _sqrt0
 from .flint_spectral import spectral_factor
 from .mpmath_loop import DEFAULT_GUARD_DIGITS, DEFAULT_MAX_ITER, StopRules, Trajectory, run_dspgd
 from ..exact_problem import ExactProblem
@@ -111,19 +113,6 @@ def _mpf(ctx, x):
 def _sq(a):
     """``||A||_F^2`` (a point) as ``trace(A^T A)``: one C product of size k x k."""
     return (a.transpose() * a).trace().mid()
-
-
-def _max_abs(entries):
-    """``max_ij |A_ij|`` of exact entries: two passes of comparisons, no new numbers."""
-    hi, lo = max(entries), min(entries)
-    return hi if hi >= -lo else -lo
-
-
-def _sqrt0(v):
-    """``sqrt(max(0, v))`` as a point; NaN stays NaN (so divergence is seen)."""
-    if v > 0:
-        return v.sqrt().mid()
-    return _arb(0) if v.is_finite() else v
 
 
 # ----------------------------------------------------------------------------- grad K

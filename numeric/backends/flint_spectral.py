@@ -25,17 +25,13 @@ from __future__ import annotations
 
 from typing import Callable
 
+from .flint_points import sqrt0 as _sqrt0
+
 try:
     from flint import arb as _arb
     from flint import arb_mat as _arb_mat
 except ImportError:  # pragma: no cover - exercised only without the extra
     _arb = _arb_mat = None
-
-
-def _sqrt0(v):
-    if v > 0:
-        return v.sqrt().mid()
-    return _arb(0) if v.is_finite() else v
 
 
 def spectral_factor(ctx, G, k: int, weights: Callable, gf=None):

@@ -22,6 +22,7 @@ from typing import Callable
 
 from symbolic.compile import FLINT
 
+from .flint_points import max_abs as _max_abs
 from .flint_spectral import spectral_factor
 
 try:
@@ -42,11 +43,6 @@ def compiles(pre, d: int, k: int) -> bool:
     if cg.structure in ("isotropic", "spectral") and cg.q is None:
         return False
     return all(c.compiles_to(FLINT) for c in cg.parts())
-
-
-def _max_abs(entries):
-    hi, lo = max(entries), min(entries)
-    return hi if hi >= -lo else -lo
 
 
 def user_kernel(xp, pre) -> tuple[Callable, bool]:
