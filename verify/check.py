@@ -281,6 +281,7 @@ def check_by_name(problem: Problem, name: str, params: dict, settings: Settings,
     return check(problem, pre, settings)
 
 
+@lru_cache(maxsize=1)
 def _version() -> str:
     try:
         from importlib.metadata import version

@@ -27,6 +27,7 @@ the smallest Hessian eigenvalue since ``h'(r)/r >= h''(r)``), ``sech(rho/eps)^2/
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -375,3 +376,24 @@ def make_preconditioner(name: str, params: dict[str, Fraction] | None = None,
     if name == "quadratic":
         return quadratic(H=H, shape=shape, seed=seed, **params)
     return CATALOG[name](**params)
+
+
+@lru_cache(maxsize=256)
+def _signature(name: str, params: tuple) -> tuple[str, str] | None:
+    try:
+        pre = CATALOG[name](**dict(params))
+    except TypeError:
+        return None
+    return pre.grad_formula, pre.structure
+
+
+def catalogue_signature(name: str, params) -> tuple[str, str] | None:
+    """``(grad_formula, structure)`` of the catalogue entry ``name`` with ``params`` (None when the
+    parameters do not fit it): what a record must carry to use the entry's fast kernels.  Cached:
+    the fast loops ask once per run, a campaign thousands of times."""
+    if name not in CATALOG:
+        return None
+    try:
+        return _signature(name, tuple(sorted(dict(params).items())))
+    except TypeError:  # unhashable parameter values
+        return None
