@@ -199,3 +199,29 @@ def test_flow_limit_in_flint_agrees_with_mpmath():
         b = gradient_flow_limit(xp, pre, backend="flint")
         assert a.stop_reason == b.stop_reason == "floor"
         assert fro_norm(ctx, sub(a.W, b.W)) <= 10 * (a.error_estimate + b.error_estimate) + ctx.mpf(10) ** -15
+
+
+def test_a_non_finite_ball_step_is_evaluated_by_mpmath(monkeypatch):
+    """If flint's balls give a non-finite U at a finite G, that step is mpmath's (same numbers)."""
+    problem = random_problem(3, 8, 2, seed=0)
+    pre = _build("K", "log(cosh(g))", "entrywise", {}, (8, 2))
+    from numeric.backends import flint_user
+    real = flint_user._user_kernel
+
+    def broken(xp, p):  # a kernel that returns an infinite entry every 3rd call
+        f, needs = real(xp, p)
+        calls = [0]
+
+        def g(G, gf, nat):
+            calls[0] += 1
+            U, gn, un = f(G, gf, nat)
+            if calls[0] % 3 == 0:
+                e = list(U.entries())
+                e[0] = flint.arb("inf")
+                U = flint.arb_mat(U.nrows(), U.ncols(), e)
+            return U, gn, un
+        return g, needs
+    monkeypatch.setattr(flint_user, "_user_kernel", broken)
+    with working_precision(DPS) as ctx:
+        xp = ExactProblem.build(ctx, problem)
+        _agree(ctx, run_dspgd(xp, pre, ctx.mpf(1) / 20, max_iter=300), run_dspgd_flint(xp, pre, ctx.mpf(1) / 20, max_iter=300))

@@ -47,7 +47,28 @@ def compiles(pre, d: int, k: int) -> bool:
 
 def user_kernel(xp, pre) -> tuple[Callable, bool]:
     """``(f, needs_fro)`` as :func:`numeric.backends.flint_loop._kernel`; call inside
-    ``flint_precision`` (the constants are rounded at the precision in force)."""
+    ``flint_precision`` (the constants are rounded at the precision in force).
+
+    Where ball arithmetic gives a non-finite ``U`` at a finite ``G`` (``1/0`` is an infinite ball in
+    flint, an exception in mpmath), that step is evaluated by the mpmath preconditioner instead, so
+    the outcome (a number, or mpmath's error) is the mpmath loop's, never a made-up divergence."""
+    f, needs_fro = _user_kernel(xp, pre)
+    ctx = xp.ctx
+    d, k = xp.problem.d, xp.problem.k
+
+    def checked(G, gf, nat):
+        U, gn, un = f(G, gf, nat)
+        if not (U.transpose() * U).trace().is_finite() and (G.transpose() * G).trace().is_finite():
+            mk = ctx.make_mpf
+            e = G.entries()
+            cols = pre.grad(ctx, [[mk(e[i * k + j]._mpf_) for i in range(d)] for j in range(k)])
+            U = _arb_mat(d, k, [_arb(cols[j][i]) for i in range(d) for j in range(k)])
+            un = None
+        return U, gn, un
+    return checked, needs_fro
+
+
+def _user_kernel(xp, pre) -> tuple[Callable, bool]:
     cg = pre.extra["compiled"]
     d, k = xp.problem.d, xp.problem.k
     A = _arb_mat
