@@ -78,8 +78,8 @@ def test_user_K_flint_loop_matches_mpmath_loop(kind, text, structure, params, k)
         xp = ExactProblem.build(ctx, problem)
         assert supported(xp, pre)
         eta = ctx.mpf(1) / 20
-        a = run_dspgd(xp, pre, eta, max_iter=2500)
-        b = run_dspgd_flint(xp, pre, eta, max_iter=2500)
+        a = run_dspgd(xp, pre, eta, max_iter=1200)
+        b = run_dspgd_flint(xp, pre, eta, max_iter=1200)
         _agree(ctx, a, b)
         assert all(type(x) is ctx.mpf for c in b.W for x in c)
         a = run_dspgd(xp, pre, eta, iterations=30, track_path=False)  # the rerun's fixed-length mode
