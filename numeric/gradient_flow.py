@@ -81,9 +81,17 @@ class FlowResult:
     residual_history: list = field(default_factory=list)  # (t, ||R||) floats per accepted step
 
 
-def flow_rhs(xp: ExactProblem, pre: Preconditioner):
-    """``f(w) = -vec(grad K(X^T grad l(X W - Y)))`` on flat column-major vectors."""
+def flow_rhs(xp: ExactProblem, pre: Preconditioner, backend: str = "mpmath"):
+    """``f(w) = -vec(grad K(X^T grad l(X W - Y)))`` on flat column-major vectors.
+
+    ``backend="flint"``: the products and ``grad K`` of the python-flint loop (catalogue kernels
+    and compiled user K, :func:`numeric.backends.flint_loop.flow_rhs_flint`) where it has a
+    kernel, at the same binary precision; else, and for ``"mpmath"``, ``pre.grad`` in mpmath."""
     from .backends.mpmath_loop import _real_fdot
+    if backend == "flint":
+        from .backends.flint_loop import flow_rhs_flint, supported
+        if supported(xp, pre):
+            return flow_rhs_flint(xp, pre)
     ctx = xp.ctx
     d, k = xp.problem.d, xp.problem.k
     loss = xp.problem.loss
@@ -156,15 +164,16 @@ def _next(h_opt: dict, j: int, columns: int) -> tuple:
 
 def gradient_flow_limit(xp: ExactProblem, pre: Preconditioner, guard_digits: int = 6,
                         max_steps: int = 200_000, timeout: float | None = None,
-                        columns: int | None = None, tol=None) -> FlowResult:
+                        columns: int | None = None, tol=None, backend: str = "mpmath") -> FlowResult:
     """Integrate the flow from ``W0`` in ``xp.ctx`` until the residual reaches the floor.
 
     ``tol`` is the local error tolerance per step (relative to ``max(1, ||w||_inf)``); default
-    ``10^(guard/2 - dps)``, near the precision of the context.
+    ``10^(guard/2 - dps)``, near the precision of the context.  ``backend``: the arithmetic of
+    the right-hand side (:func:`flow_rhs`).
     """
     ctx = xp.ctx
     start = time.perf_counter()
-    f = flow_rhs(xp, pre)
+    f = flow_rhs(xp, pre, backend)
     d, k = xp.problem.d, xp.problem.k
     y = [v for c in xp.W0 for v in c]
     R = xp.residual(xp.W0)
@@ -213,16 +222,17 @@ def gradient_flow_limit(xp: ExactProblem, pre: Preconditioner, guard_digits: int
 
 
 def checked_flow_limit(xp: ExactProblem, pre: Preconditioner, guard_digits: int = 6, check_digits: int = 4,
-                       max_steps: int = 200_000, timeout: float | None = None) -> tuple[FlowResult, object]:
+                       max_steps: int = 200_000, timeout: float | None = None,
+                       backend: str = "mpmath") -> tuple[FlowResult, object]:
     """:func:`gradient_flow_limit` at the default tolerance, then again with a tolerance
     ``10^check_digits`` looser; returns ``(result, difference)`` with ``result.error_estimate``
     raised to at least the difference of the two limits (see the module docstring)."""
     ctx = xp.ctx
     start = time.perf_counter()
-    tight = gradient_flow_limit(xp, pre, guard_digits, max_steps, timeout)
+    tight = gradient_flow_limit(xp, pre, guard_digits, max_steps, timeout, backend=backend)
     tol = ctx.mpf(10) ** (check_digits + guard_digits // 2 - ctx.dps)
     rest = None if timeout is None else max(1e-3, timeout - (time.perf_counter() - start))
-    loose = gradient_flow_limit(xp, pre, guard_digits, max_steps, rest, tol=tol)
+    loose = gradient_flow_limit(xp, pre, guard_digits, max_steps, rest, tol=tol, backend=backend)
     if loose.stop_reason != "floor":
         return tight, None
     diff = fro_norm(ctx, [[a - b for a, b in zip(ca, cb)] for ca, cb in zip(tight.W, loose.W)])

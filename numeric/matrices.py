@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from mpmath.libmp import from_float, mpf_pos
 
 Vec = list
 Cols = list  # list of columns
@@ -19,6 +20,10 @@ Cols = list  # list of columns
 def from_numpy(ctx, a: np.ndarray) -> Cols:
     """Exact conversion of a float64 (or object/str) 2-D array to columns of ``ctx.mpf``."""
     a = np.asarray(a)
+    if a.dtype == np.float64:  # ctx.mpf(x) without its type dispatch: the same rounding (exact from 53 bits)
+        prec, rnd = ctx._prec_rounding
+        mk = ctx.make_mpf
+        return [[mk(mpf_pos(from_float(x), prec, rnd)) for x in col] for col in a.T.tolist()]
     return [[ctx.mpf(float(a[i, j])) for i in range(a.shape[0])] for j in range(a.shape[1])]
 
 

@@ -7,6 +7,12 @@ closure ``f(*values)``:
 * an ``mpmath`` context (``mpmath.MPContext``) -> arbitrary precision (constants are
   converted once per context, so the precision of the context governs everything);
 * ``FLOAT`` -> float64 via the ``math`` module;
+* ``FLINT`` -> python-flint ``arb`` balls at the binary precision ``flint.ctx.prec`` in force
+  when it is bound (the fast DSPGD loop binds inside ``numeric.backends.flint_loop.flint_precision``).
+  The result is a ball whose midpoint the loop keeps, so this is floating-point arithmetic at that
+  precision, like the mpmath target: every decision (``Piecewise`` conditions, ``Max``, ``Min``,
+  ``sign``, ``Heaviside``) compares the balls' midpoints, exactly as mpmath compares its rounded
+  numbers.  Constants are rounded once per bind; a bind is cached per precision;
 * an ``mpmath`` interval context (``mpmath.ctx_iv.MPIntervalContext``) -> rigorous
   enclosures (outward rounding).  mpmath's interval context has no hyperbolic functions:
   ``sinh``, ``tanh`` (increasing) and ``cosh``, ``sech`` (monotone on each half-line) are
@@ -29,6 +35,7 @@ from typing import Callable, Sequence
 import sympy as sp
 
 FLOAT = "float64"
+FLINT = "flint"
 
 
 class CompileError(ValueError):
@@ -46,31 +53,74 @@ class Compiled:
     expr: sp.Expr
     symbols: tuple
     _bound: dict = field(default_factory=dict, repr=False)
+    fast_expr: sp.Expr | None = None  # an equal expression with fewer operations, used by the FLINT target
 
     def bind(self, ctx) -> Callable:
-        key = FLOAT if ctx == FLOAT else id(ctx)
+        if ctx == FLINT:
+            import flint
+            key = (FLINT, flint.ctx.prec)
+        else:
+            key = FLOAT if ctx == FLOAT else id(ctx)
         if key not in self._bound:
             if len(self._bound) >= 8:
                 self._bound.clear()
-            expr = self.expr
+            expr = self.fast_expr if ctx == FLINT and self.fast_expr is not None else self.expr
             node = _build(expr, {s: i for i, s in enumerate(self.symbols)}, ctx)
-            self._bound[key] = (ctx, lambda *vals: node(vals))
+            self._bound[key] = (ctx, lambda *vals: node(vals), node)
         return self._bound[key][1]
 
+    def node(self, ctx) -> Callable:
+        """The bound closure called with one tuple of values (``f((x,))``), without the
+        argument packing of :meth:`bind`: for the inner loops of the fast kernels."""
+        self.bind(ctx)
+        if ctx == FLINT:
+            import flint
+            return self._bound[(FLINT, flint.ctx.prec)][2]
+        return self._bound[FLOAT if ctx == FLOAT else id(ctx)][2]
 
-def compile_expr(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> Compiled:
-    """Check once that every node is supported (raises :class:`CompileError`) and wrap it."""
+
+    def compiles_to(self, ctx) -> bool:
+        """Whether every node has an implementation in ``ctx`` (``FLINT`` needs python-flint)."""
+        try:
+            self.bind(ctx)
+        except (CompileError, ImportError):
+            return False
+        return True
+
+
+def compile_expr(expr: sp.Expr, symbols: Sequence[sp.Symbol], fast: bool = False) -> Compiled:
+    """Check once that every node is supported (raises :class:`CompileError`) and wrap it.
+
+    ``fast``: also look for an equal form with fewer operations for the FLINT target
+    (``sympy.cancel``, an identity of rational functions: ``1 - 1/(10 x + 1)`` becomes
+    ``10 x/(10 x + 1)``); the other targets keep ``expr`` as given."""
     free = set(getattr(expr, "free_symbols", set())) - set(symbols)
     if free:
         raise CompileError(f"unbound symbols {sorted(map(str, free))}")
-    _build(expr, {s: i for i, s in enumerate(symbols)}, FLOAT)  # validation pass
-    return Compiled(expr, tuple(symbols))
+    index = {s: i for i, s in enumerate(symbols)}
+    _build(expr, index, FLOAT)  # validation pass
+    return Compiled(expr, tuple(symbols), fast_expr=_fewer_operations(expr, index) if fast else None)
+
+
+def _fewer_operations(expr: sp.Expr, index: dict) -> sp.Expr | None:
+    if expr.has(sp.Piecewise):
+        return None
+    try:
+        cand = sp.cancel(expr)
+        if sp.count_ops(cand) >= sp.count_ops(expr):
+            return None
+        _build(cand, index, FLOAT)
+    except (CompileError, sp.PolynomialError, TypeError, ValueError, NotImplementedError):
+        return None
+    return cand
 
 
 # ----------------------------------------------------------------------------- builders
 def _const(ctx, value: sp.Expr):
     if ctx == FLOAT:
         return float(value)
+    if ctx == FLINT:
+        return _flint_const(value)
     if isinstance(value, sp.Rational):
         return ctx.mpf(int(value.p)) / int(value.q)
     if value is sp.pi:
@@ -83,6 +133,9 @@ def _const(ctx, value: sp.Expr):
 
 
 def _fn(ctx, name: str):
+    if ctx == FLINT:
+        from flint import arb
+        return getattr(arb, name)
     if ctx == FLOAT:
         table = {"exp": math.exp, "log": math.log, "sqrt": math.sqrt, "cosh": math.cosh, "sinh": math.sinh,
                  "tanh": math.tanh, "sin": math.sin, "cos": math.cos, "atan": math.atan, "asinh": math.asinh,
@@ -96,6 +149,24 @@ def _fn(ctx, name: str):
     if f is None:
         raise CompileError(f"{name} not available in {type(ctx).__name__}")
     return f
+
+
+def _flint_const(value: sp.Expr):
+    """An ``arb`` of ``value`` rounded at ``flint.ctx.prec`` (a Float enters as its exact binary value)."""
+    from flint import arb, fmpq
+    if value is sp.pi:
+        return arb.pi()
+    if value is sp.E:
+        return arb.const_e()
+    if isinstance(value, (sp.Rational, sp.Float)):
+        r = sp.Rational(value)
+        return arb(fmpq(int(r.p), int(r.q)))
+    raise CompileError(f"unsupported constant {value}")
+
+
+def _mid(x):
+    """The midpoint of a flint ball (the point the decisions of the FLINT target compare)."""
+    return x.mid()
 
 
 def _iv_point(ctx, v, formula):
@@ -148,6 +219,8 @@ _IV_HYPERBOLIC = {"sinh": _monotone(_sinh), "tanh": _monotone(_tanh),
 
 
 def _sign(ctx, x):
+    if ctx == FLINT:
+        return x.mid().sgn()
     if ctx != FLOAT and _is_interval_ctx(ctx):
         lo = -1 if x.a < 0 else (0 if x.a == 0 else 1)
         hi = -1 if x.b < 0 else (0 if x.b == 0 else 1)
@@ -161,7 +234,9 @@ def _hull(ctx, a, b):
 
 def _decide(ctx, rel, lhs, rhs):
     """True/False, or None when undecided on intervals."""
-    if ctx != FLOAT and _is_interval_ctx(ctx):
+    if ctx == FLINT:  # exact midpoints: every comparison is decided
+        lhs, rhs = lhs.mid(), rhs.mid()
+    if ctx != FLOAT and ctx != FLINT and _is_interval_ctx(ctx):
         d = lhs - rhs
         lo, hi = d.a, d.b
         if isinstance(rel, sp.StrictLessThan):
@@ -184,6 +259,41 @@ def _decide(ctx, rel, lhs, rhs):
     raise CompileError(f"unsupported condition {rel}")
 
 
+def _flint_fold(args, parts, index: dict, add: bool):
+    """The sum (``add``) or product of the parts of an Add or a Mul for the FLINT target, with
+    the constant parts combined exactly first and the common shapes (one or two non-constant
+    terms) as single closures, so a small K costs about as many Python calls as a hand-written
+    kernel."""
+    is_const = [a.is_Number or a in (sp.pi, sp.E) for a in args]
+    rest = [p for p, k in zip(parts, is_const) if not k]
+    sym = [a for a, k in zip(args, is_const) if not k and isinstance(a, sp.Symbol)]
+    consts = [a for a, k in zip(args, is_const) if k]
+    c = _flint_const((sp.Add if add else sp.Mul)(*consts)) if consts else None
+    if not rest:
+        return lambda v: c
+    if len(rest) == 1:
+        a = rest[0]
+        if c is None:
+            return a
+        if not add and consts and (sp.Mul(*consts)) == -1:
+            return lambda v: -a(v)
+        if sym:  # a bare variable: no call for it
+            i = index[sym[0]]
+            return (lambda v: v[i] + c) if add else (lambda v: v[i] * c)
+        return (lambda v: a(v) + c) if add else (lambda v: a(v) * c)
+    if len(rest) == 2 and c is None:
+        a, b = rest
+        return (lambda v: a(v) + b(v)) if add else (lambda v: a(v) * b(v))
+    head = rest if c is None else [lambda v: c, *rest]
+
+    def fold(v):
+        s = head[0](v)
+        for p in head[1:]:
+            s = s + p(v) if add else s * p(v)
+        return s
+    return fold
+
+
 def _build(e, index: dict, ctx):  # noqa: C901 - one branch per node type, flat
     if isinstance(e, sp.Symbol):
         if e not in index:
@@ -195,6 +305,8 @@ def _build(e, index: dict, ctx):  # noqa: C901 - one branch per node type, flat
         return lambda v: c
     if isinstance(e, sp.Add):
         parts = [_build(a, index, ctx) for a in e.args]
+        if ctx == FLINT:
+            return _flint_fold(e.args, parts, index, add=True)
         if ctx != FLOAT and not _is_interval_ctx(ctx):
             fsum = ctx.fsum
             return lambda v: fsum(p(v) for p in parts)
@@ -207,6 +319,8 @@ def _build(e, index: dict, ctx):  # noqa: C901 - one branch per node type, flat
         return add
     if isinstance(e, sp.Mul):
         parts = [_build(a, index, ctx) for a in e.args]
+        if ctx == FLINT:
+            return _flint_fold(e.args, parts, index, add=False)
 
         def mul(v):
             s = parts[0](v)
@@ -225,6 +339,11 @@ def _build(e, index: dict, ctx):  # noqa: C901 - one branch per node type, flat
             return lambda v: 1 / f(base(v))
         if ex.is_Integer:
             n = int(ex)
+            if ctx == FLINT and n == -1:  # one division, not a power and a division
+                if isinstance(e.base, sp.Symbol):
+                    i = index[e.base]
+                    return lambda v: 1 / v[i]
+                return lambda v: 1 / base(v)
             if n >= 0:
                 return lambda v: base(v) ** n
             return lambda v: 1 / base(v) ** (-n)
@@ -233,6 +352,8 @@ def _build(e, index: dict, ctx):  # noqa: C901 - one branch per node type, flat
                 q = float(ex)
                 return lambda v: base(v) ** q
             q = _const(ctx, ex)
+            if ctx == FLINT:  # arb: 0 ** q = 0 for q > 0, as mpmath's power
+                return lambda v: base(v) ** q
             if _is_interval_ctx(ctx):
                 exp, log = ctx.exp, ctx.log
                 return lambda v: exp(q * log(base(v)))
@@ -269,6 +390,8 @@ def _build(e, index: dict, ctx):  # noqa: C901 - one branch per node type, flat
                 vals = [p(v) for p in parts]
                 return ctx.mpf([pick(x.a for x in vals), pick(x.b for x in vals)])
             return iv_pick
+        if ctx == FLINT:
+            return lambda v: pick((p(v) for p in parts), key=_mid)
         return lambda v: pick(p(v) for p in parts)
     if isinstance(e, sp.Abs):
         a = _build(e.args[0], index, ctx)
@@ -292,5 +415,8 @@ def _build(e, index: dict, ctx):  # noqa: C901 - one branch per node type, flat
                 raise CompileError(f"{name} with {len(e.args)} arguments")
             a = _build(e.args[0], index, ctx)
             f = _fn(ctx, name)
+            if ctx == FLINT and isinstance(e.args[0], sp.Symbol):
+                i = index[e.args[0]]
+                return lambda v: f(v[i])
             return lambda v: f(a(v))
     raise CompileError(f"unsupported expression node {type(e).__name__}: {e}")

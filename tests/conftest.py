@@ -8,6 +8,14 @@ from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+# the facts cache of symbolic/facts_cache.py: a fresh folder per test session, never the user's
+if "DSPGD_VERIFY_CACHE_DIR" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+    os.environ["DSPGD_VERIFY_CACHE_DIR"] = tempfile.mkdtemp(prefix="dspgd-verify-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["DSPGD_VERIFY_CACHE_DIR"], ignore_errors=True)
+
 settings.register_profile("ci", deadline=None, derandomize=True, max_examples=12,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("campaign", deadline=None, derandomize=False, max_examples=2000,

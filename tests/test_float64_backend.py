@@ -114,12 +114,15 @@ def test_cli_float64_default_run(capsys):
     assert rec["settings"]["tolerance"] == "1e-8" and rec["settings"]["rerun_arithmetic"] in ("longdouble", "mpmath")
 
 
-def test_user_k_falls_back_to_mpmath_and_says_so():
+def test_user_k_falls_back_to_the_exact_loop_and_says_so():
+    """A user K has no float64 kernel: it runs the exact loop (flint when installed, issue 15)."""
+    from numeric.backends.flint_loop import available
     from verify.custom import build_custom
     problem = random_problem(2, 5, 1, seed=0)
     built = build_custom("sqrt(1 + r**2) - 1", None, "isotropic", {}, (5, 1))
     rec = check(problem, built.pre, Settings(dps=20, lrs=LRS[:1], backend="float64")).record
-    assert rec["settings"]["backend"] == "mpmath" and rec["settings"]["tolerance"] == "1e-20"
+    assert rec["settings"]["backend"] == ("flint" if available() else "mpmath")
+    assert rec["settings"]["tolerance"] == "1e-20"
 
 
 def test_exact_conversions_and_jacobi_eigh():

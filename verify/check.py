@@ -23,8 +23,8 @@ from numeric.precision import to_decimal_string as dec
 from numeric.precision import working_precision
 from numeric.preconditioners.base import Preconditioner, _fraction_str
 from numeric.problem import Problem
-from symbolic.catalog import catalogue_facts
 from symbolic.facts import Fact
+from symbolic.facts_cache import cached_facts, key_of
 
 from .claims import judge as C
 from .characterization import characterize
@@ -95,6 +95,7 @@ def _facts(pre: Preconditioner) -> dict:
     elif pre.extra.get("H") is None:
         facts = dict(_catalogue_facts(pre.name, tuple(sorted(pre.params.items()))))
     else:
+        from symbolic.catalog import catalogue_facts
         facts = catalogue_facts(pre.name, dict(pre.params), pre.extra.get("H"))
     return facts
 
@@ -102,8 +103,12 @@ def _facts(pre: Preconditioner) -> dict:
 @lru_cache(maxsize=64)
 def _catalogue_facts(name: str, params: tuple) -> dict:
     """The symbolic facts of a catalogue K depend only on its name and parameters: proved once per
-    process (a campaign checks the same K on thousands of problems).  Facts are immutable."""
-    return catalogue_facts(name, dict(params), None)
+    process (a campaign checks the same K on thousands of problems) and kept in the disk cache of
+    :mod:`symbolic.facts_cache` between processes.  Facts are immutable."""
+    def prove() -> dict:
+        from symbolic.catalog import catalogue_facts  # SymPy (0.3 s of imports) only on a cache miss
+        return catalogue_facts(name, dict(params), None)
+    return cached_facts(key_of("catalogue", name, params), prove)
 
 
 def local_lipschitz(pre: Preconditioner, runs: list, hctx) -> Fact | None:
@@ -152,7 +157,8 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
             if not float64_supported(xp, pre):
                 if "float64_step" in pre.extra:
                     raise InputError(f"{pre.name}: no float64 loop for this problem (loss {p.loss.name})")
-                backend = "mpmath"
+                from numeric.backends.flint_loop import supported  # a user K: the exact loop, flint when it has a kernel
+                backend = "flint" if supported(xp, pre) else "mpmath"
         runs = [run_at(lr, pre, xp, xph, settings.max_iter, settings.timeout, backend) for lr in settings.lrs]
         if facts.get("lipschitz") is not None and facts["lipschitz"].status != "proved":
             local = local_lipschitz(pre, runs, hctx)
@@ -280,5 +286,6 @@ def check_by_name(problem: Problem, name: str, params: dict, settings: Settings,
     return check(problem, pre, settings)
 
 
+@lru_cache(maxsize=1)
 def _version() -> str:
     return tool_version()

@@ -16,6 +16,7 @@ from numeric.preconditioners.from_symbolic import from_general, from_profile
 from symbolic.compile import CompileError
 from symbolic.errors import ExpressionError
 from symbolic.facts import Fact
+from symbolic.facts_cache import facts_of
 from symbolic.general import GeneralK
 from symbolic.timebox import SymbolicTimeout, time_limit
 from symbolic.user import user_K, user_update
@@ -44,7 +45,7 @@ def build_custom(K: str | None, update: str | None, structure: str | None,
             if structure is None:
                 raise InputError("--K needs --structure (entrywise, isotropic, spectral or general)")
             sym = user_K(K, structure, params, shape)
-            facts = sym.facts()
+            facts = facts_of(sym)  # proved once per K (symbolic.facts_cache)
             reconstruction = ""
             source = K
         else:
@@ -54,7 +55,7 @@ def build_custom(K: str | None, update: str | None, structure: str | None,
             if analysis.integrable.status == "refuted" or analysis.K is None:
                 return CustomK(None, {"integrable": analysis.integrable}, None, source, reconstruction)
             sym = analysis.K
-            facts = {"integrable": analysis.integrable, **sym.facts()}
+            facts = {"integrable": analysis.integrable, **facts_of(sym)}
     except ExpressionError as exc:
         raise InputError(str(exc)) from None
     if facts["convex"].status == "refuted" or facts.get("grad_zero", Fact("", "", "unknown", "")).status == "refuted":

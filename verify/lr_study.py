@@ -143,7 +143,7 @@ def lr_study(problem: Problem, pre: Preconditioner, fractions: list[Fraction], d
         else:
             with progress("lr-study: gradient flow", 1) as bar:
                 bar.start("integrating the flow")
-                flow, check_diff = checked_flow_limit(xp, pre, timeout=timeout)
+                flow, check_diff = checked_flow_limit(xp, pre, timeout=timeout, backend=backend)
                 bar.done("gradient flow", [f"flow stopped by {flow.stop_reason} after {flow.steps} steps"])
             target = [[hctx.mpf(v) for v in c] for c in flow.W]
             flow_err = hctx.mpf(flow.error_estimate)

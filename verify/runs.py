@@ -27,6 +27,13 @@ from numeric.tail import TailBound, tail_bound
 from ._recheck_hook import rechecks_enabled
 
 
+def default_backend() -> str:
+    """The loop ``--backend auto`` picks (``check``, ``lr-study``, and ``proofs``' numeric steps):
+    flint when python-flint is installed, else mpmath."""
+    from numeric.backends.flint_loop import available
+    return "flint" if available() else "mpmath"
+
+
 @dataclass(frozen=True)
 class LearningRate:
     """``eta`` given absolutely (``--lr``) or as a fraction of ``2/(beta L sigma_max^2)``."""

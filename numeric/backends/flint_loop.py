@@ -17,27 +17,32 @@ grad K by structure:
 
 * isotropic (gd, ngd, clip): one Frobenius norm, one scalar times the matrix;
 * entrywise (adam, sign, clipv): one Python comprehension over the entries;
-* spectral (muon): the k x k eigenproblem of ``G^T G`` in mpmath (from the exact midpoints),
-  then ``G C`` with the k x k factor ``C`` as an ``arb_mat`` product;
+* spectral (muon): the k x k eigenproblem of ``G^T G`` (:mod:`.flint_spectral`: closed form for
+  k <= 2, mpmath from the exact midpoints above), then ``G C`` with the k x k factor ``C`` as an
+  ``arb_mat`` product;
 * quadratic: ``H vec(G)`` as an ``arb_mat`` product.
 
-Anything else (a user K from :mod:`numeric.preconditioners.from_symbolic`, an unknown loss)
-runs the mpmath loop.  Inputs enter exactly (``arb(mpf)`` is exact), and ``W``, ``R`` and
+A user K (``--K``, ``--update``) is compiled to the same arithmetic by :mod:`.flint_user`; one
+with a node the FLINT target of :mod:`symbolic.compile` lacks, and an unknown loss, run the mpmath
+loop.  A step that is exactly zero above the floor stops the run as ``stationary``, as in the
+mpmath loop.  Inputs enter exactly (``arb(mpf)`` is exact), and ``W``, ``R`` and
 the tracked numbers leave as exact mpf of ``xp.ctx`` (the midpoints are binary floats of at
 most ``ctx.prec`` bits), so everything downstream is unchanged.
 
 flint's precision is process-wide state (``flint.ctx.prec``); it is set only inside
-:func:`flint_precision`, which restores it.
+:func:`numeric.flint_context.flint_precision` (re-exported here), which restores it.
 """
 from __future__ import annotations
 
-import threading
 import time
-from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable
 
+from .flint_points import max_abs as _max_abs
+from .flint_points import sqrt0 as _sqrt0
+from .flint_spectral import spectral_factor
 from .mpmath_loop import DEFAULT_GUARD_DIGITS, DEFAULT_MAX_ITER, StopRules, Trajectory, run_dspgd
 from ..exact_problem import ExactProblem
+from ..flint_context import flint_precision  # noqa: F401 - re-exported (tests, bench, callers)
 from ..params import to_mpf
 from ..preconditioners.base import Preconditioner
 
@@ -59,43 +64,24 @@ def available() -> bool:
     return _flint is not None
 
 
-_PREC_LOCK = threading.RLock()
-
-
-@contextmanager
-def flint_precision(bits: int) -> Iterator[None]:
-    """Run the block with ``flint.ctx.prec = bits``; the previous precision is restored.
-
-    ``flint.ctx`` is process-wide, so the block holds a lock: loops in threads (a threaded
-    Dask worker of ``dspgd-verify sweep``) run one after another instead of changing each
-    other's precision mid-run (a run and its P + 20 rerun at one precision would agree with
-    each other and hide the rounding)."""
-    with _PREC_LOCK:
-        old = _flint.ctx.prec
-        _flint.ctx.prec = int(bits)
-        try:
-            yield
-        finally:
-            _flint.ctx.prec = old
-
-
 def supported(xp: ExactProblem, pre: Preconditioner) -> bool:
-    """Whether :func:`run_dspgd_flint` has a fast path for ``pre`` and ``xp``'s loss."""
-    if not available() or "symbolic" in pre.extra or _STRUCTURES.get(pre.name) != pre.structure:
+    """Whether :func:`run_dspgd_flint` has a fast path for ``pre`` and ``xp``'s loss: a catalogue
+    K, or a user K every piece of which compiles to the FLINT target (:mod:`.flint_user`)."""
+    if not available() or xp.problem.loss.name not in _LOSSES:
         return False
-    if xp.problem.loss.name not in _LOSSES:
+    if "symbolic" in pre.extra:
+        from .flint_user import compiles
+        return compiles(pre, xp.problem.d, xp.problem.k)
+    if _STRUCTURES.get(pre.name) != pre.structure:
         return False
     if pre.name == "quadratic":
         H = pre.extra.get("H")
         p = xp.problem
         return pre.grad_formula == "H vec(G)" and H is not None and H.shape == (p.d * p.k, p.d * p.k)
     # a record that only borrows a catalogue name falls back: the formula must be the factory's
-    from ..preconditioners.catalog import CATALOG
-    try:
-        expected = CATALOG[pre.name](**dict(pre.params)).grad_formula
-    except TypeError:
-        return False
-    return expected == pre.grad_formula
+    from ..preconditioners.catalog import catalogue_signature
+    sig = catalogue_signature(pre.name, pre.params)
+    return sig is not None and sig[0] == pre.grad_formula
 
 
 # ----------------------------------------------------------------------------- conversions
@@ -126,19 +112,6 @@ def _sq(a):
     return (a.transpose() * a).trace().mid()
 
 
-def _max_abs(entries):
-    """``max_ij |A_ij|`` of exact entries: two passes of comparisons, no new numbers."""
-    hi, lo = max(entries), min(entries)
-    return hi if hi >= -lo else -lo
-
-
-def _sqrt0(v):
-    """``sqrt(max(0, v))`` as a point; NaN stays NaN (so divergence is seen)."""
-    if v > 0:
-        return v.sqrt().mid()
-    return _arb(0) if v.is_finite() else v
-
-
 # ----------------------------------------------------------------------------- grad K
 def _kernel(xp: ExactProblem, pre: Preconditioner) -> tuple[Callable, bool]:
     """``(f, needs_fro)`` with ``f(G, gf, nat) -> (U, ||G||_natural or None, ||U||_F or None)``.
@@ -147,6 +120,9 @@ def _kernel(xp: ExactProblem, pre: Preconditioner) -> tuple[Callable, bool]:
     is wanted when ``nat``.  ``||U||_F`` is returned
     when it costs one multiplication (isotropic K: ``U = s G``), else the loop computes it.
     """
+    if "symbolic" in pre.extra:
+        from .flint_user import user_kernel
+        return user_kernel(xp, pre)
     ctx = xp.ctx
     d, k = xp.problem.d, xp.problem.k
     name = pre.name
@@ -196,23 +172,18 @@ def _kernel(xp: ExactProblem, pre: Preconditioner) -> tuple[Callable, bool]:
             return U, (_max_abs(g) if nat else None), None
         return clipv, False
     if name == "muon":
-        ee = to_mpf(ctx, par["eps"])
-        e = _arb(ee)
+        e = _arb(to_mpf(ctx, par["eps"]))
         if k == 1:  # the spectral and the Frobenius norm coincide: ngd
             def muon1(G, gf, track):
                 s = (1 / (gf + e)).mid()
                 return (G * s).mid(), gf, s * gf
             return muon1, True
-        mk = ctx.make_mpf
+        def weights(sig):
+            return [(1 / (s + e)).mid() for s in sig]
 
         def muon(G, gf, nat):
-            gg = (G.transpose() * G).mid().entries()
-            lam, q = ctx.eigsy(ctx.matrix([[mk(gg[a * k + b]._mpf_) for b in range(k)] for a in range(k)]))
-            sig = [ctx.sqrt(max(ctx.zero, lam[i])) for i in range(k)]
-            w = [1 / (s + ee) for s in sig]
-            C = A([[_arb(ctx.fsum(q[a, i] * w[i] * q[b, i] for i in range(k))) for b in range(k)]
-                   for a in range(k)])
-            return (G * C).mid(), (_arb(max(sig)) if nat else None), None
+            C, smax = spectral_factor(ctx, G, k, weights)
+            return (G * C).mid(), (smax if nat else None), None
         return muon, False
     if name == "quadratic":
         H = A([[_arb(float(v)) for v in row] for row in pre.extra["H"]])
@@ -336,7 +307,8 @@ def _run(xp, pre, eta, max_iter, guard_digits, iterations, timeout, track_path) 
         R = R_new
         rr = _sq(R)
         rnorm = _sqrt0(rr)
-        step_hist.append(float(eta_a * (unorm if unorm is not None else _sqrt0(_sq(U)))))
+        un = unorm if unorm is not None else _sqrt0(_sq(U))
+        step_hist.append(float(eta_a * un))
         res_hist.append(float(rnorm))
         cur_loss = total_loss(R, rr)
         if cur_loss > (prev_loss * mono_factor + floor2).mid():
@@ -345,7 +317,7 @@ def _run(xp, pre, eta, max_iter, guard_digits, iterations, timeout, track_path) 
         if t == next_checkpoint:
             drift.append((t, drift_now()))
             next_checkpoint *= 2
-        stop = rules.after_step(t, rnorm, rnorm.is_finite())
+        stop = rules.after_step(t, rnorm, rnorm.is_finite(), stationary=un == 0)
         if stop is not None:
             reason = stop
             break
@@ -360,3 +332,30 @@ def _run(xp, pre, eta, max_iter, guard_digits, iterations, timeout, track_path) 
                       max_grad_natural=_mpf(ctx, max_nat), max_grad_fro=_mpf(ctx, max_fro),
                       path_length_row=_mpf(ctx, path) if track_path else None, monotone_loss=monotone,
                       seconds=time.perf_counter() - start)
+
+
+# ----------------------------------------------------------------------------- the flow's right-hand side
+def flow_rhs_flint(xp: ExactProblem, pre: Preconditioner) -> Callable:
+    """``f(w) = -vec(grad K(X^T grad l(X W - Y)))`` on flat column-major mpf vectors of ``xp.ctx``
+    (:func:`numeric.gradient_flow.flow_rhs`), with the products and ``grad K`` of this loop (the
+    catalogue kernels or a compiled user K), in midpoint arithmetic at ``ctx.prec`` bits.  Only
+    for ``supported(xp, pre)``; each call holds :func:`flint_precision`."""
+    ctx = xp.ctx
+    d, k = xp.problem.d, xp.problem.k
+    with flint_precision(ctx.prec):
+        X = _mat_rows(xp.X_rows)
+        XT = X.transpose()
+        Y = _mat(xp.problem.n, k, xp.Y)
+        kernel, needs_fro = _kernel(xp, pre)
+        grad_loss, _ = _loss(xp)
+    mk = ctx.make_mpf
+    order = [j * d + i for i in range(d) for j in range(k)]  # row-major entries from column-major w
+
+    def f(w: list) -> list:
+        with flint_precision(ctx.prec):
+            W = _arb_mat(d, k, [_arb(w[m]) for m in order])
+            G = (XT * grad_loss((X * W - Y).mid())).mid()
+            U, _, _ = kernel(G, _sqrt0(_sq(G)) if needs_fro else None, False)
+            e = U.entries()
+        return [-mk(e[i * k + j]._mpf_) for j in range(k) for i in range(d)]
+    return f

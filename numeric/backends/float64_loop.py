@@ -82,12 +82,11 @@ def _kernel_name(pre: Preconditioner) -> str | None:
         return None
     if pre.name == "quadratic":
         return "quadratic" if pre.grad_formula == "H vec(G)" and pre.extra.get("H") is not None else None
-    from ..preconditioners.catalog import CATALOG  # a record that only borrows a catalogue name has no kernel
-    try:
-        expected = CATALOG[pre.name](**dict(pre.params)).grad_formula
-    except TypeError:
+    from ..preconditioners.catalog import catalogue_signature  # a record that only borrows a catalogue name has no kernel
+    sig = catalogue_signature(pre.name, pre.params)
+    if sig is None:
         return None
-    return pre.name if expected == pre.grad_formula and pre.structure == CATALOG[pre.name]().structure else None
+    return pre.name if sig[0] == pre.grad_formula and pre.structure == catalogue_signature(pre.name, {})[1] else None
 
 
 def supported(xp: ExactProblem, pre: Preconditioner) -> bool:
@@ -277,6 +276,7 @@ def run_dspgd_float64(xp: ExactProblem, pre: Preconditioner, eta, max_iter: int 
     kernel = _kernel(_kernel_name(pre), pre, dtype, d, k)
     step = pre.extra["float64_step"](eta64) if (dtype is np.float64 and "float64_step" in pre.extra) else None
     grad_loss, total_loss = _loss(xp, dtype)
+    square = p.loss.name == "square"  # then l(R) = ||R||^2 / 2 reuses the sum of the residual norm
     natural_is_fro = pre.natural_norm == "fro"
 
     def drift_now(W):
@@ -327,10 +327,11 @@ def run_dspgd_float64(xp: ExactProblem, pre: Preconditioner, eta, max_iter: int 
                 dR = R_new - R
                 path += np.sqrt(max(f(0), (dR * (Ginv @ dR)).sum()))
             W, R = W_new, R_new
-            rnorm = _fnorm(R)
+            rr = (R * R).sum()
+            rnorm = np.sqrt(rr)  # _fnorm(R), bit for bit
             step_hist.append(float(step_norm))
             res_hist.append(float(rnorm))
-            cur_loss = total_loss(R)
+            cur_loss = rr / 2 if square else total_loss(R)
             if cur_loss > prev_loss * slack + floor * floor:
                 monotone = False
             prev_loss = cur_loss

@@ -27,10 +27,12 @@ the smallest Hessian eigenvalue since ``h'(r)/r >= h''(r)``), ``sech(rho/eps)^2/
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
 
+from ..eigen import extreme_eigenvalues
 from ..errors import InputError
 from ..matrices import fro_norm, gram
 from ..params import to_mpf
@@ -311,20 +313,20 @@ def quadratic(H: np.ndarray | None = None, shape: tuple[int, int] | None = None,
     eig_cache: dict = {}
 
     def eig(ctx):
-        """Eigenvalues of H at the precision of ``ctx`` (cached per context)."""
+        """``(lo, hi)``: bounds on H's extreme eigenvalues at the precision of ``ctx`` (certified
+        with python-flint, :func:`numeric.eigen.extreme_eigenvalues`; cached per context)."""
         key = id(ctx)
         if key not in eig_cache:
             if len(eig_cache) >= 4:
                 eig_cache.clear()
-            lam = ctx.eigsy(ctx.matrix(rows(ctx)), eigvals_only=True)
-            eig_cache[key] = (ctx, [lam[i] for i in range(m)])
+            eig_cache[key] = (ctx, extreme_eigenvalues(ctx, rows(ctx)))
         return eig_cache[key][1]
 
     def L(ctx):
-        return max(eig(ctx))
+        return eig(ctx)[1]
 
     def mu(ctx, rho):
-        return min(eig(ctx))
+        return eig(ctx)[0]
 
     try:
         import mpmath
@@ -374,3 +376,24 @@ def make_preconditioner(name: str, params: dict[str, Fraction] | None = None,
     if name == "quadratic":
         return quadratic(H=H, shape=shape, seed=seed, **params)
     return CATALOG[name](**params)
+
+
+@lru_cache(maxsize=256)
+def _signature(name: str, params: tuple) -> tuple[str, str] | None:
+    try:
+        pre = CATALOG[name](**dict(params))
+    except TypeError:
+        return None
+    return pre.grad_formula, pre.structure
+
+
+def catalogue_signature(name: str, params) -> tuple[str, str] | None:
+    """``(grad_formula, structure)`` of the catalogue entry ``name`` with ``params`` (None when the
+    parameters do not fit it): what a record must carry to use the entry's fast kernels.  Cached:
+    the fast loops ask once per run, a campaign thousands of times."""
+    if name not in CATALOG:
+        return None
+    try:
+        return _signature(name, tuple(sorted(dict(params).items())))
+    except TypeError:  # unhashable parameter values
+        return None

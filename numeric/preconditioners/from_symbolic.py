@@ -19,6 +19,7 @@ with ``f'(0) = 0``, every Hessian eigenvalue of docs/theory.md §2 lies between 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 
 import mpmath
@@ -32,6 +33,28 @@ from ..matrices import fro_norm, gram
 from .base import Preconditioner
 
 SUBINTERVALS = 16
+
+
+@dataclass(frozen=True)
+class CompiledGrad:
+    """The compiled pieces of ``grad K`` that the fast loops bind to their own arithmetic
+    (``numeric.backends.flint_user``): ``k'`` on each half-line (entrywise), ``q(r) = f'(r)/r``
+    with its value ``q0`` at 0 when rational (isotropic, spectral), or every ``dK/dG_ij`` (general,
+    ``grads[i][j]`` of the row-major flat entries, ``shape = (d, k)``)."""
+
+    structure: str
+    d_pos: object = None
+    d_neg: object = None
+    q: object = None
+    q0: Fraction | None = None
+    grads: list | None = None
+    shape: tuple | None = None
+
+    def parts(self) -> list:
+        """Every compiled expression (to ask whether a target implements all of them)."""
+        if self.grads is not None:
+            return [g for row in self.grads for g in row]
+        return [c for c in (self.d_pos, self.d_neg, self.q) if c is not None]
 
 
 def _iv_context(ctx):
@@ -99,13 +122,13 @@ def from_profile(prof: ProfileK, name: str = "custom") -> Preconditioner:
     f_neg = prof.f_neg
     val_pos = compile_expr(f, [x])
     val_neg = compile_expr(f_neg, [x]) if f_neg is not None else val_pos
-    d_pos = compile_expr(f1, [x])
-    d_neg = compile_expr(sp.diff(f_neg, x), [x]) if f_neg is not None else d_pos
+    d_pos = compile_expr(f1, [x], fast=True)
+    d_neg = compile_expr(sp.diff(f_neg, x), [x], fast=True) if f_neg is not None else d_pos
     second = [interval_forms(e, x) for e in prof.second_derivatives()]
     L_sym = prof.smoothness_constant()
     structure = prof.structure
     q_expr = sp.cancel(sp.simplify(f1 / x)) if structure != "entrywise" else None
-    q = compile_expr(q_expr, [x]) if q_expr is not None else None
+    q = compile_expr(q_expr, [x], fast=True) if q_expr is not None else None
     q0 = _removable_limit(q_expr, x) if q_expr is not None else None
     q0_value = Fraction(int(sp.Rational(q0).p), int(sp.Rational(q0).q)) if q0 is not None and q0.is_Rational else None
 
@@ -180,7 +203,8 @@ def from_profile(prof: ProfileK, name: str = "custom") -> Preconditioner:
     return Preconditioner(
         name, dict(prof.params), structure, grad=grad, value=value, L=L, mu=mu, natural_norm=natural,
         isotropic=facts_iso, left_invariant=structure in ("isotropic", "spectral"),
-        formula=prof.K_text(), grad_formula=_grad_text(prof, q_expr), extra={"symbolic": prof},
+        formula=prof.K_text(), grad_formula=_grad_text(prof, q_expr),
+        extra={"symbolic": prof, "compiled": CompiledGrad(structure, d_pos, d_neg, q, q0_value)},
         L_ball=L_ball)
 
 
@@ -228,4 +252,5 @@ def from_general(gk: GeneralK, name: str = "custom") -> Preconditioner:
         L=lambda ctx: _sym_to_mpf(ctx, L_sym) if L_sym is not None else ctx.inf,
         mu=lambda ctx, rho: max(ctx.zero, _sym_to_mpf(ctx, mu_sym)) if mu_sym is not None else ctx.zero,
         natural_norm="fro", isotropic=False, left_invariant=False, formula=gk.K_text(),
-        grad_formula=str(gk.gradient().tolist()), extra={"symbolic": gk})
+        grad_formula=str(gk.gradient().tolist()),
+        extra={"symbolic": gk, "compiled": CompiledGrad("general", grads=grads, shape=(d, k))})

@@ -226,7 +226,7 @@ def recheck(inst: dict, kappa, dps: int, bound=conjectured_bound) -> dict:
     from numeric.matrices import fro_norm, sub
     from numeric.precision import working_precision
     from numeric.problem import Problem
-    from verify.runs import LearningRate, run_at
+    from verify.runs import LearningRate, default_backend, run_at
 
     X, y = np.asarray(inst["X"], dtype=float), np.asarray(inst["y"], dtype=float)
     eta = inst["frac"] * 2.0 / (float(kappa) * np.linalg.norm(X, 2) ** 2)
@@ -234,7 +234,7 @@ def recheck(inst: dict, kappa, dps: int, bound=conjectured_bound) -> dict:
     pre = probe_preconditioner(inst["Q"], inst["s"], kappa)
     with working_precision(dps) as ctx, working_precision(dps + 10) as hctx:
         xp, xph = ExactProblem.build(ctx, p), ExactProblem.build(hctx, p)
-        run = run_at(LearningRate("abs", Fraction(eta)), pre, xp, xph, 2_000_000)
+        run = run_at(LearningRate("abs", Fraction(eta)), pre, xp, xph, 2_000_000, backend=default_backend())
         out = {"eta": eta, "stop": run.traj.stop_reason, "iterations": run.traj.iterations, "problem": p}
         if run.error_abs is None or run.traj.stop_reason != "floor":
             return {**out, "ok": False}

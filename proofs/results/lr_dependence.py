@@ -89,7 +89,7 @@ def slope_data(context, fracs=SLOPE_FRACS, eps=SLOPE_EPS, d: int = 3, dps: int |
     from numeric.matrices import fro_norm, sub
     from numeric.params import to_mpf
     from numeric.precision import working_precision
-    from verify.runs import LearningRate, run_at
+    from verify.runs import LearningRate, default_backend, run_at
 
     from .single_sample import single_sample_problem
     dps = dps or context.dps
@@ -106,7 +106,7 @@ def slope_data(context, fracs=SLOPE_FRACS, eps=SLOPE_EPS, d: int = 3, dps: int |
         w_flow = [w0 + dw for w0, dw in zip(xph.W0[0], flow)]
         scale = fro_norm(hctx, sub(xph.w_gd(), xph.W0))
         for f in fracs:
-            run = run_at(LearningRate("frac", f), pre, xp, xph, 400_000)
+            run = run_at(LearningRate("frac", f), pre, xp, xph, 400_000, backend=default_backend())
             if run.error_abs is None or run.traj.stop_reason != "floor":
                 return {"ok": False, "reason": f"lr fraction {f}: run ended by {run.traj.stop_reason}"}
             dist = fro_norm(hctx, sub(run.W, [w_flow])) / scale

@@ -141,7 +141,7 @@ def attained(context, kappas=(4, 100), constant=None, digits: int = 40) -> Evide
     from numeric.matrices import fro_norm, sub
     from numeric.precision import working_precision
     from numeric.problem import Problem
-    from verify.runs import LearningRate, run_at
+    from verify.runs import LearningRate, default_backend, run_at
 
     dps = max(context.dps, digits + 10)
     worst, rows = None, []
@@ -151,7 +151,7 @@ def attained(context, kappas=(4, 100), constant=None, digits: int = 40) -> Evide
         pre = make_preconditioner("quadratic", {}, shape=(2, 1), H=H)
         with working_precision(dps) as ctx, working_precision(dps + 10) as hctx:
             xp, xph = ExactProblem.build(ctx, p), ExactProblem.build(hctx, p)
-            run = run_at(LearningRate("frac", Fraction(9, 10)), pre, xp, xph, 100_000)
+            run = run_at(LearningRate("frac", Fraction(9, 10)), pre, xp, xph, 100_000, backend=default_backend())
             if run.error_abs is None or run.traj.stop_reason != "floor":
                 return Evidence("unknown", f"kappa {kappa}: run did not converge with a tail bound")
             scale = fro_norm(hctx, sub(xph.w_gd(), xph.W0))

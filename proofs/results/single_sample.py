@@ -60,11 +60,11 @@ def c_run(problem, pre, frac: Fraction, dps: int, max_iter: int = 200_000) -> di
     from numeric.matrices import fro_norm, sub
     from numeric.params import to_mpf
     from numeric.precision import working_precision
-    from verify.runs import LearningRate, run_at
+    from verify.runs import LearningRate, default_backend, run_at
 
     with working_precision(dps) as ctx, working_precision(dps + 10) as hctx:
         xp, xph = ExactProblem.build(ctx, problem), ExactProblem.build(hctx, problem)
-        run = run_at(LearningRate("frac", frac), pre, xp, xph, max_iter)
+        run = run_at(LearningRate("frac", frac), pre, xp, xph, max_iter, backend=default_backend())
         scale = fro_norm(hctx, sub(xph.w_gd(), xph.W0))
         x2 = hctx.fsum(v * v for v in xph.X_rows[0])
         r0 = abs(xph.residual(xph.W0)[0][0])

@@ -121,8 +121,10 @@ def describe_problem(p) -> dict:
 
 
 def settings(dps: int, fracs=FRACS, extra: int = 10, **kw):
+    """check's Settings for a proof step, on the loop ``check`` would use (flint when installed)."""
     from verify.check import Settings
-    from verify.runs import LearningRate
+    from verify.runs import LearningRate, default_backend
+    kw.setdefault("backend", default_backend())
     return Settings(dps=dps, lrs=tuple(LearningRate("frac", f) for f in fracs), rerun_extra_digits=extra, **kw)
 
 

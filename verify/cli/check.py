@@ -23,18 +23,18 @@ from symbolic.facts import Fact
 from symbolic.timebox import CommandTimeout
 
 from ..campaign.parallel import map_jobs
+from ..characterization import DEFAULT_SOLVER
 from ..check import Settings, check, check_by_name, stopped
 from ..claims.parse import parse_claim
-from ..custom import build_custom
 from ..library_check import LIBRARY, library_backend, library_preconditioner
 from ..report.tables import check_header, claims_table, refutation_notes
-from ..runs import LearningRate
+from ..runs import LearningRate, default_backend
 from ..envelope import results_envelope, statuses
 from ..predictions import summary_line
 from ..progress import progress_for
 from ..verdict import DEFAULT_TOL
 from .args import STATUS_MEANING, provenance
-from .limits import Budget, parse_expressions_early
+from .limits import Budget
 
 
 def add_parser(sub, int_in) -> None:
@@ -68,7 +68,8 @@ def add_parser(sub, int_in) -> None:
                    help=f"relative tolerance of equality claims ({DEFAULT_TOL}; 1e-8 with --backend float64)")
     c.add_argument("--max-iter", type=int_in(1, 10**8, "--max-iter"), default=200_000)
     c.add_argument("--timeout", metavar="SECONDS", help="time budget per run (seconds)")
-    c.add_argument("--solver", default="CLARABEL", metavar="NAME", help="cvxpy solver (CLARABEL)")
+    c.add_argument("--solver", default=None, metavar="NAME",
+                   help="cvxpy solver of --claim limit=... (CLARABEL); cvxpy is imported only when one is needed")
     c.add_argument("--jobs", type=int_in(1, 64, "--jobs"), default=None, help="parallel processes (headline run)")
     c.add_argument("--strict", action="store_true",
                    help="exit status from the verdicts alone (1 on any refutation), ignoring the papers' predictions")
@@ -137,7 +138,7 @@ def run_check(args) -> tuple[list[dict], list[dict]]:
     if args.backend == "flint" and not flint_backend.available():
         raise InputError("--backend flint needs python-flint: pip install python-flint (or, from a clone, pip install '.[fast]')")
     if args.backend == "auto":
-        args.backend = "flint" if flint_backend.available() else "mpmath"
+        args.backend = default_backend()
     params = getattr(args, "param_values", None) or parse_assignments(args.param)
     custom = args.K is not None or args.update is not None
     if custom and args.preconditioner:
@@ -172,11 +173,12 @@ def run_check(args) -> tuple[list[dict], list[dict]]:
             shape = (arrays["X"].shape[1], arrays["Y"].shape[1] if arrays["Y"].ndim == 2 else 1)
         else:
             shape = (args.d or DEFAULT_SIZE[1], args.k or DEFAULT_SIZE[2])
+        from .expressions import parse_expressions_early  # SymPy: only for a user's expression
         parse_expressions_early(args.K, args.update, args.structure, params, shape)
-    import cvxpy
-    if args.solver not in cvxpy.installed_solvers():
-        raise InputError(f"--solver {args.solver!r} is not an installed cvxpy solver "
-                         f"(installed: {', '.join(cvxpy.installed_solvers())})")
+    # cvxpy (about 1 s to import) only when a claim solves something or a solver was named
+    if args.solver is not None or any(c.kind == "limit" for c in claims):
+        _validate_solver(args.solver or DEFAULT_SOLVER)
+    args.solver = args.solver or DEFAULT_SOLVER
     problem, H = (given if given is not None else make_problem(args, loss, arrays))
     settings = Settings(dps=args.dps, tol=args.tol, max_iter=args.max_iter, timeout=budget.seconds,
                         solver=args.solver, claims=claims, backend=args.backend, **({"lrs": lrs} if lrs else {}))
@@ -210,7 +212,16 @@ def verbose_lines(record: dict) -> list[str]:
     return out
 
 
+def _validate_solver(name: str) -> None:
+    """``name`` must be an installed cvxpy solver (imports cvxpy)."""
+    import cvxpy
+    if name not in cvxpy.installed_solvers():
+        raise InputError(f"--solver {name!r} is not an installed cvxpy solver "
+                         f"(installed: {', '.join(cvxpy.installed_solvers())})")
+
+
 def _check_custom(args, problem, params, settings, budget: Budget) -> tuple[dict, dict]:
+    from ..custom import build_custom  # SymPy: imported only for a user K
     desc = {"name": "custom", "params": {k: str(v) for k, v in params.items()},
             "structure": args.structure or "entrywise", "K": args.K or f"from update {args.update}"}
     try:

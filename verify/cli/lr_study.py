@@ -21,7 +21,7 @@ from numeric.precision import MAX_DPS, MIN_DPS
 from numeric.problem import random_problem
 from symbolic.timebox import CommandTimeout
 
-from .limits import Budget, parse_expressions_early
+from .limits import Budget
 
 from ..envelope import envelope
 from .args import provenance
@@ -93,6 +93,7 @@ def _build(args, budget: Budget):
         if args.preconditioner:
             raise InputError("--K excludes --preconditioner")
         shape = (given[0].d, given[0].k) if given is not None else (args.d, args.k)
+        from .expressions import parse_expressions_early  # SymPy: only for a user's expression
         parse_expressions_early(args.K, None, args.structure, params, shape)
     problem = given[0] if given is not None else \
         random_problem(args.n, args.d, args.k, seed=args.seed, w0=args.w0, loss=make_loss(args.loss))

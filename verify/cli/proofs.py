@@ -11,11 +11,10 @@ from numeric.preconditioners.catalog import CATALOG, make_preconditioner
 
 from symbolic.timebox import CommandTimeout
 
-from ..custom import build_custom
 from ..envelope import envelope
 from ..progress import progress_for
 from ..report.tables import proofs_table
-from .limits import Budget, parse_expressions_early
+from .limits import Budget
 
 
 def add_parser(sub, int_in) -> None:
@@ -67,9 +66,11 @@ def prepare_context(args):
         raise InputError(f"--out {args.out!r} is not a writable directory")
     context = ProofContext(examples=args.examples, seed=args.seed, out_dir=args.out)
     if args.K is not None:
+        from ..custom import build_custom
         if args.structure is None:
             raise InputError("--K needs --structure")
         budget = Budget(parse_timeout(args.timeout))
+        from .expressions import parse_expressions_early  # SymPy: only for a user's expression
         parse_expressions_early(args.K, None, args.structure, params, (3, 2))
         try:
             with budget.symbolic():

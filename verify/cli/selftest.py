@@ -32,7 +32,8 @@ def add_parser(sub) -> None:
     st.add_argument("--json", action="store_true")
 
 
-def _line(r: S.CaseResult, mark: str | None = None) -> str:
+def _line(r, mark: str | None = None) -> str:
+    """One line of the table for a ``verify.selftest.planted.CaseResult``."""
     mark = mark or ("pending" if r.pending else ("ok" if r.behaves else "FAIL"))
     reason = " ".join(r.outcome.reason.split())
     return (f"{mark:7s} {r.case.id:40s} expect {r.case.expect:8s} got {r.outcome.verdict:13s} "
@@ -40,7 +41,7 @@ def _line(r: S.CaseResult, mark: str | None = None) -> str:
 
 
 def cmd_selftest(args) -> int:
-    from ..selftest import planted as S
+    from ..selftest import planted as S  # SymPy: imported when the command runs, not at start-up
     cases = S.select(args.only)
     if args.list:
         for c in cases:

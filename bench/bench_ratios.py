@@ -1,0 +1,245 @@
+"""The ratios of issue 15, each against its baseline measured in the same run (interleaved).
+
+    python bench/bench_ratios.py            # about 10 minutes on a 2-core machine
+    python bench/bench_ratios.py --quick    # the per-iteration ratios and the small check only
+
+1. **User K vs catalogue K, per iteration** (flint loop, n=10, d=40, k=3, 50 digits): adam's,
+   ngd's and muon's K written by hand with ``--K`` against the catalogue entries; also the mpmath
+   loop on the same user K (what ``--K`` ran before issue 15).  Per-iteration cost
+   ``(T(N2) - T(N1)) / (N2 - N1)`` (set-up and checkpoints cancel), best of 3, the catalogue and
+   the user K alternating.
+2. **A whole check vs its bare flint iterations**: ``dspgd-verify check --preconditioner adam
+   --dps 50`` in a fresh process (its CPU time, start-up and imports included), against a bare
+   python-flint loop (three ``arb_mat`` products and adam's map, nothing recorded) run for the
+   same number of iterations T of each learning rate at P = 50 and at P + 20 digits.  At
+   n=10, d=40, k=3 and at n=50, d=400, k=5.
+3. **A float64 sweep vs numpy**: ``dspgd-verify sweep --preconditioners adam --sizes 6x24x2
+   --fractions 0.45,0.9 --jobs 1`` over N1 and N2 seeds (per instance = the difference / (N2 - N1),
+   so start-up cancels), against a plain numpy adam DSPGD loop (400 steps per fraction) plus a
+   least-squares ``W_GD`` on the same instances.
+4. **The slow cases of the issue**: a locally Lipschitz user K at ``--lr-frac 0.9`` and
+   ``lr-study --K "log(cosh(g))"``, wall and CPU time.
+
+CPU times (``time.process_time`` here, ``RUSAGE_CHILDREN`` for the child processes): on a shared
+machine wall time also counts other processes.  The load average is printed at the start and end.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from bench.bench_dspgd import raw_flint  # noqa: E402
+
+CLOCK = time.process_time
+USER_K = {"adam": ("abs(g) - eps*log(1 + abs(g)/eps)", "entrywise"),
+          "ngd": ("r - eps*log(1 + r/eps)", "isotropic"),
+          "muon": ("s - eps*log(1 + s/eps)", "spectral")}
+TARGETS = {"user_k": 1.5, "check_small": 3.0, "check_big": 1.3, "sweep": 3.0}
+
+
+def load() -> str:
+    return "load average %.2f %.2f %.2f" % os.getloadavg()
+
+
+# ----------------------------------------------------------------------------- 1. user K per iteration
+def per_iteration(run, n1: int, n2: int) -> float:
+    t = CLOCK()
+    run(n1)
+    a = CLOCK() - t
+    t = CLOCK()
+    run(n2)
+    return (CLOCK() - t - a) / (n2 - n1)
+
+
+def user_vs_catalogue(quick: bool) -> list[dict]:
+    from fractions import Fraction
+
+    from numeric.backends.flint_loop import run_dspgd_flint
+    from numeric.backends.mpmath_loop import run_dspgd
+    from numeric.exact_problem import ExactProblem
+    from numeric.precision import working_precision
+    from numeric.preconditioners.catalog import make_preconditioner
+    from numeric.problem import random_problem
+    from verify.custom import build_custom
+    problem = random_problem(10, 40, 3, seed=0)
+    eps = {"eps": Fraction(1, 10)}
+    rows = []
+    n1, n2 = (129, 385) if quick else (257, 1023)
+    for name, (K, structure) in USER_K.items():
+        cat = make_preconditioner(name, eps, shape=(40, 3))
+        user = build_custom(K, None, structure, eps, (40, 3)).pre
+        with working_precision(50) as ctx:
+            xp = ExactProblem.build(ctx, problem)
+            eta = ctx.mpf(float(ctx.mpf("0.9") * 2 / (10 * xp.sigma_max ** 2)))
+            a = run_dspgd_flint(xp, cat, eta, iterations=20)
+            b = run_dspgd_flint(xp, user, eta, iterations=20)
+            gap = max(abs(x - y) for c1, c2 in zip(a.W, b.W) for x, y in zip(c1, c2))
+            tc, tu = [], []
+            for _ in range(1 if quick else 3):  # alternating
+                tc.append(per_iteration(lambda m: run_dspgd_flint(xp, cat, eta, iterations=m), n1, n2))
+                tu.append(per_iteration(lambda m: run_dspgd_flint(xp, user, eta, iterations=m), n1, n2))
+            tm = per_iteration(lambda m: run_dspgd(xp, user, eta, iterations=m), 9, 25 if quick else 41)
+        row = {"K": name, "structure": structure, "catalogue_ms": 1e3 * min(tc), "user_flint_ms": 1e3 * min(tu),
+               "user_mpmath_ms": 1e3 * tm, "W_gap_after_20": float(gap)}
+        row["ratio"] = row["user_flint_ms"] / row["catalogue_ms"]
+        row["ratio_before"] = row["user_mpmath_ms"] / row["catalogue_ms"]
+        rows.append(row)
+        print(f"  {name} K by hand ({structure}): catalogue {row['catalogue_ms']:.3f} ms/it, user K flint "
+              f"{row['user_flint_ms']:.3f} ms/it ({row['ratio']:.2f}x), user K mpmath {row['user_mpmath_ms']:.2f} ms/it "
+              f"({row['ratio_before']:.1f}x); W after 20 steps differ by {float(gap):.1e}", flush=True)
+    return rows
+
+
+# ----------------------------------------------------------------------------- child processes
+def child(args: list[str], timeout: float = 3600) -> tuple[float, float, str, int]:
+    """``(wall, cpu, stdout, status)`` of ``python args`` in a fresh process."""
+    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if proc.returncode not in (0, 1, 3):
+        raise RuntimeError(f"{args} failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
+    return wall, cpu, proc.stdout, proc.returncode
+
+
+# ----------------------------------------------------------------------------- 2. check vs bare flint
+def check_vs_bare(n: int, d: int, k: int, repeats: int) -> dict:
+    from numeric.precision import working_precision
+    from numeric.problem import random_problem
+    args = ["-m", "verify.cli", "check", "--preconditioner", "adam", "--n", str(n), "--d", str(d), "--k", str(k),
+            "--dps", "50", "--json"]
+    problem = random_problem(n, d, k, seed=0)
+    cpus, bares, rec = [], [], None
+    for _ in range(repeats):  # interleaved: the check, then its bare iterations
+        _, cpu, out, _ = child(args)
+        cpus.append(cpu)
+        rec = json.loads(out)
+        conv = [c for c in rec["claims"] if c["id"] == "convergence"]
+        bare = 0.0
+        for c in conv:
+            T, eta = c["evidence"]["iterations"], float(c["lr"])
+            for dps in (50, 70):
+                with working_precision(dps) as ctx:
+                    bare += raw_flint(problem, ctx.prec, eta, T)[0]
+        bares.append(bare)
+    its = [c["evidence"]["iterations"] for c in rec["claims"] if c["id"] == "convergence"]
+    row = {"n": n, "d": d, "k": k, "check_cpu": min(cpus), "bare_cpu": min(bares), "iterations": its,
+           "verdicts": sorted({c["verdict"] for c in rec["claims"]})}
+    row["ratio"] = row["check_cpu"] / row["bare_cpu"]
+    print(f"  check adam {n}x{d}x{k} dps 50: process {row['check_cpu']:.2f} s CPU, bare flint iterations "
+          f"(T = {its} at 50 and 70 digits) {row['bare_cpu']:.2f} s: {row['ratio']:.2f}x", flush=True)
+    return row
+
+
+# ----------------------------------------------------------------------------- 3. sweep vs numpy
+def numpy_adam(problem, frac: float, steps: int = 400):
+    """A plain numpy DSPGD loop (adam, eps 0.1) and a least-squares W_GD: the sweep's baseline."""
+    import numpy as np
+    X, Y = problem.X, problem.Y
+    s = np.linalg.svd(X, compute_uv=False)[0]
+    eta = frac * 2 / (10 * s * s)  # beta = 1, L = 1/eps = 10
+    W = np.zeros((X.shape[1], Y.shape[1]))
+    for _ in range(steps):
+        G = X.T @ (X @ W - Y)
+        W = W - eta * G / (np.abs(G) + 0.1)
+    w_gd = np.linalg.lstsq(X, Y, rcond=None)[0]
+    return W, w_gd
+
+
+def sweep_vs_numpy(n1: int, n2: int) -> dict:
+    import tempfile
+
+    from numeric.problem import random_problem
+
+    def sweep(seeds: int) -> float:
+        with tempfile.TemporaryDirectory() as tmp:
+            args = ["-m", "verify.cli", "sweep", "--preconditioners", "adam", "--sizes", "6x24x2",
+                    "--seeds", f"0..{seeds - 1}", "--fractions", "0.45,0.9", "--jobs", "1",
+                    "--out", os.path.join(tmp, "out.csv"), "--json"]
+            return child(args)[1]
+
+    def baseline(seeds: int) -> float:
+        probs = [random_problem(6, 24, 2, seed=s) for s in range(seeds)]
+        t = CLOCK()
+        for p in probs:
+            for f in (0.45, 0.9):
+                numpy_adam(p, f)
+        return CLOCK() - t
+    sw, base = [], []
+    for _ in range(2):  # interleaved
+        sw.append((sweep(n2) - sweep(n1)) / (n2 - n1))
+        base.append(baseline(n2) / n2)
+    row = {"sweep_ms": 1e3 * min(sw), "numpy_ms": 1e3 * min(base)}
+    row["ratio"] = row["sweep_ms"] / row["numpy_ms"]
+    print(f"  float64 sweep adam 6x24x2, two fractions, one process: {row['sweep_ms']:.1f} ms CPU per instance; "
+          f"numpy loop (400 steps per fraction) + lstsq W_GD: {row['numpy_ms']:.2f} ms: {row['ratio']:.2f}x", flush=True)
+    return row
+
+
+# ----------------------------------------------------------------------------- 4. the slow cases
+SLOW = {"locally Lipschitz user K": ["-m", "verify.cli", "check", "--K", "r**2/2 + r**4/4", "--structure", "isotropic",
+                                     "--n", "5", "--d", "20", "--k", "2", "--lr-frac", "0.9"],
+        "lr-study of a user K": ["-m", "verify.cli", "lr-study", "--K", "log(cosh(g))", "--structure", "entrywise",
+                                 "--fractions", "0.05,0.1,0.2"]}
+
+
+def slow_cases() -> list[dict]:
+    rows = []
+    for label, args in SLOW.items():
+        wall, cpu, out, status = child(args)
+        rows.append({"case": label, "wall": wall, "cpu": cpu, "status": status})
+        print(f"  {label}: `dspgd-verify {' '.join(a if ' ' not in a else repr(a) for a in args[2:])}`: "
+              f"{wall:.0f} s wall, {cpu:.0f} s CPU, exit {status}", flush=True)
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="sections 1 and 2 (small) only, one repeat")
+    ap.add_argument("--only", choices=("user_k", "check", "sweep", "slow"), action="append")
+    args = ap.parse_args()
+    from numeric.backends.flint_loop import available
+    if not available():
+        sys.exit("python-flint is not installed: pip install -e '.[fast]'")
+    only = set(args.only or ("user_k", "check", "sweep", "slow"))
+    t0 = time.perf_counter()
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {load()}", flush=True)
+    out: dict = {}
+    if "user_k" in only:
+        print("1. user K vs catalogue K per iteration (flint, 10x40x3, 50 digits)")
+        out["user_k"] = user_vs_catalogue(args.quick)
+    if "check" in only:
+        print("2. whole check vs bare flint iterations")
+        out["check_small"] = check_vs_bare(10, 40, 3, 1 if args.quick else 2)
+        if not args.quick:
+            out["check_big"] = check_vs_bare(50, 400, 5, 1)
+    if "sweep" in only and not args.quick:
+        print("3. float64 sweep vs numpy")
+        out["sweep"] = sweep_vs_numpy(4, 24)
+    if "slow" in only and not args.quick:
+        print("4. the slow cases")
+        out["slow"] = slow_cases()
+    print("\ntargets:")
+    for key, limit in TARGETS.items():
+        if key not in out:
+            continue
+        worst = max(r["ratio"] for r in out[key]) if isinstance(out[key], list) else out[key]["ratio"]
+        print(f"  {key}: {worst:.2f}x (target <= {limit}x) -> {'met' if worst <= limit else 'NOT met'}")
+    print(f"\n{load()}; bench total {time.perf_counter() - t0:.0f} s")
+    print("JSON " + json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
