@@ -128,3 +128,20 @@ def test_network_margin_claims_have_no_prediction_kkt_claims_do():
                               "scope": "theorem"}, rec) is None
     p = margin_prediction({"id": "kkt:l2", "verdict": "verified", "evidence": {"norm": "l2"}, "scope": "theorem"}, rec)
     assert p["kind"] == "paper" and p["expected"] == "verified" and "KKT direction" in p["statement"]
+
+
+def test_a_direction_that_is_kkt_for_two_norms_is_not_a_contradiction(tmp_path, capsys):
+    """Collinear data: the max-margin direction is (1, 1)/norm in every norm, so ngd's direction is
+    a KKT direction of the l2 and the l-infinity problems alike; both kkt: claims verified is what
+    the instance allows, not 'NOT as the papers predict' (found in review)."""
+    import numpy as np
+    path = tmp_path / "collinear.npz"
+    np.savez(path, X=np.array([[1.0, 1.0], [2.0, 2.0]]), y=np.array([1.0, 1.0]))
+    code = main(["margin", "--model", "binary", "--problem", str(path), "--optimizer", "ngd", "--claim", "kkt:l2",
+                 "--claim", "kkt:linf", "--steps", "3000", "-q", "--json"])
+    rec = json.loads(capsys.readouterr().out)
+    by_id = {c["id"]: c for c in rec["claims"]}
+    assert by_id["kkt:l2"]["verdict"] == by_id["kkt:linf"]["verdict"] == "verified" and code == 0
+    assert by_id["kkt:linf"]["evidence"]["indistinguishable_from"] == {"l2": "both KKT claims verified"}
+    assert all(c["scope"] == "outside_theorem" and c["prediction"]["kind"] == "extension" for c in rec["claims"])
+    assert not rec["summary"].startswith("NOT") and predicted_exit_status(rec["claims"]) == 0

@@ -223,3 +223,15 @@ def test_fuzz_trapped_K(tk):
 @given(trapped_k_expressions())
 def test_campaign_fuzz_trapped_K(tk):
     _judge(tk)
+
+
+def test_a_piecewise_quadratic_entrywise_K_is_no_theorem_of_equal_limits():
+    """k(g) = g^2/2 + g|g|/4 is 3g^2/4 for g > 0 and g^2/4 for g < 0: grad K is piecewise linear, not
+    linear, so no theorem says the limits are equal and lr_dependence may not be refuted on
+    agreement alone (found in review); k(g) = 3 g^2 is such a theorem."""
+    from verify.claims.equal_limits import equality_theorem
+    from verify.custom import build_custom
+    bent = build_custom("g**2/2 + g*abs(g)/4", None, "entrywise", {}, (4, 1))
+    assert bent.pre is not None and equality_theorem(bent.pre, bent.facts) is None
+    plain = build_custom("3*g**2", None, "entrywise", {}, (4, 1))
+    assert "quadratic K" in equality_theorem(plain.pre, plain.facts)

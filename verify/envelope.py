@@ -52,6 +52,8 @@ def normalize_claim(claim: dict, lr_fractions: dict | None = None) -> dict:
            "verdict": claim["verdict"], "error_bound": "0" if eb == "exact" else eb, "exact": exact,
            "reason": claim.get("reason", ""), "evidence": claim.get("evidence", {}),
            "prediction": claim.get("prediction")}
+    if "scope" in claim:  # margin claims: inside paper 2's theorem or outside it (docs/json.md)
+        out["scope"] = claim["scope"]
     return out
 
 

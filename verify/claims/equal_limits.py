@@ -39,9 +39,15 @@ def equality_theorem(pre: Preconditioner, facts: dict | None = None) -> str | No
             return None
         return None
     if hasattr(sym, "sides") and sym.structure == "entrywise":
+        # k(g) = c g^2/2 (+ const) on the whole line: k(x) = f(x) and k(-x) = f_neg(x) for x >= 0 must
+        # be the same polynomial a x^2 + const (no x term: that is a kink b|g| or an affine grad K)
         x = sym.x
-        for _, f in sym.sides():
-            if f.has(sp.Piecewise) or not f.is_polynomial(x) or sp.degree(f, x) > 2:
-                return None
+        f = sym.f
+        if f.has(sp.Piecewise) or not f.is_polynomial(x) or sp.degree(f, x) > 2:
+            return None
+        if sp.Poly(f, x).coeff_monomial(x) != 0:
+            return None
+        if sym.f_neg is not None and sp.expand(sym.f_neg - f) != 0:
+            return None
         return "quadratic K (k(g) = c g^2/2): the limit does not depend on eta"
     return None

@@ -39,6 +39,17 @@ def int_in(lo: int, hi: int, what: str):
 #: what each exit status of ``check`` and ``margin`` means (docs/cli.md)
 STATUS_MEANING = {0: "every outcome as predicted", 1: "an outcome against a prediction, or a claim refuted",
                   3: "some claim inconclusive"}
+#: the same statuses judged on the verdicts alone (--strict, or --claim on margin)
+STRICT_MEANING = {0: "strict: every claim verified or not applicable", 1: "strict: some claim refuted",
+                  3: "strict: some claim inconclusive"}
+
+
+def status_line(status: int, strict_status: int, strict: bool) -> str:
+    """``exit status S (what S means; ...)``: in strict mode S is the verdicts' status, so the line
+    says so instead of "as predicted"."""
+    if strict:
+        return f"exit status {status} ({STRICT_MEANING[status]}; the papers' predictions are in the last line)"
+    return f"exit status {status} ({STATUS_MEANING[status]}; strict status {strict_status})"
 
 
 def provenance(args) -> dict:

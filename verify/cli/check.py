@@ -33,7 +33,7 @@ from ..envelope import results_envelope, statuses
 from ..predictions import summary_line
 from ..progress import progress_for
 from ..verdict import DEFAULT_TOL
-from .args import STATUS_MEANING, provenance
+from .args import provenance, status_line
 from .limits import Budget
 
 
@@ -256,7 +256,7 @@ def _print_records(args, records: list[dict], histories: list[dict] | None = Non
     if getattr(args, "report", None):
         from ..report.files import write_check_report
         written = write_check_report(args.report, records, histories or [{} for _ in records],
-                                     f"exit status {status} ({STATUS_MEANING[status]}); {summary}",
+                                     f"{status_line(status, strict, getattr(args, 'strict', False))}; {summary}",
                                      provenance=provenance(args))
         pngs = [w for w in written if w.endswith(".png")]
         where = f"with their data (CSV) in {os.path.dirname(written[-1]) or '.'}" if pngs else "(no iteration was run)"
@@ -272,6 +272,6 @@ def _print_records(args, records: list[dict], histories: list[dict] | None = Non
         if notes:
             print("\nrefuted / inconclusive, with reasons:")
             print(notes)
-        print(f"\nexit status {status} ({STATUS_MEANING[status]}; strict status {strict})")
+        print("\n" + status_line(status, strict, getattr(args, "strict", False)))
         print(summary)
     return status

@@ -26,7 +26,7 @@ from ..margin.claims import DEFAULT_MARGIN_TOL
 from ..envelope import results_envelope, statuses
 from ..predictions import summary_line
 from ..progress import progress_for
-from .args import STATUS_MEANING
+from .args import status_line
 
 HEADLINE = ("ngd", "sign", "adam", "spectral", "muon", "muon-sign")
 HEADLINE_NETWORK = ("ngd", "sign")
@@ -213,7 +213,7 @@ def cmd_margin(args) -> int:
         print(json.dumps(results_envelope("margin", records, status, strict, getattr(args, "argv", None)), indent=2))
     else:
         print(margin_table(records))
-        print(f"\nexit status {status} ({STATUS_MEANING[status]}; strict status {strict})")
+        print("\n" + status_line(status, strict, bool(args.claim) or getattr(args, "strict", False)))
         print(summary_line(records))
     return status
 

@@ -218,6 +218,23 @@ def _with_discrimination_note(prob: MarginProblem, v: Verdict, evidences: dict) 
                    evidence={**v.evidence, "indistinguishable_from": {k: f"{g:.3g}" for k, g in close.items()}})
 
 
+def _with_kkt_note(v: Verdict, verdicts: list[Verdict], kkt_ev: dict) -> Verdict:
+    """A verified ``kkt:`` claim beside another verified ``kkt:`` claim says so: the final direction is
+    a KKT direction of both norms' max-margin problems on this instance (a direction can be one for
+    several norms), so the two claims do not contradict each other or paper 2."""
+    if v.verdict != "verified":
+        return v
+    me = kkt_ev[v.id].norm
+    both = sorted({kkt_ev[o.id].norm.label for o in verdicts
+                   if o.id in kkt_ev and o.id != v.id and o.verdict == "verified" and kkt_ev[o.id].norm != me})
+    if not both:
+        return v
+    from dataclasses import replace
+    return replace(v, reason=f"{v.reason}. Note: kkt:{', kkt:'.join(both)} is verified too: on this instance the "
+                             f"final direction is a KKT direction of both max-margin problems",
+                   evidence={**v.evidence, "indistinguishable_from": {n: "both KKT claims verified" for n in both}})
+
+
 def fit_hybrid_ratio(prob: MarginProblem, theta: np.ndarray, solver: str, nominal: Fraction | None = None) -> dict:
     """The ratio ``r'`` whose hybrid max-margin direction fits ``theta`` best: minimize the
     relative gap ``1 - gamma_{N_r'}(theta) / gamma*_{N_r'}`` over a log grid, then refine by
@@ -345,6 +362,7 @@ def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) 
             others = sorted({kkt_ev[o].norm.label for o in kkt_ev if kkt_ev[o].norm != N and kkt_ev[o].verified})
             verdicts.append(decide_kkt(cid, kkt_ev[cid], others, traj.steps, traj.stopped))
     verdicts = [_with_discrimination_note(prob, v, evidences) if v.id in evidences else v for v in verdicts]
+    verdicts = [_with_kkt_note(v, verdicts, kkt_ev) if v.id in kkt_ev else v for v in verdicts]
     missing = set(report) - {v.id for v in verdicts}
     if missing:  # a requested claim must never vanish from the report
         raise AssertionError(f"requested claims not evaluated: {sorted(missing)}")
