@@ -75,7 +75,11 @@ def test_the_search_finds_nothing_on_convex_K():
 
 def test_a_proof_contradicted_by_the_search_is_an_internal_error(monkeypatch):
     from symbolic.facts import Fact
+    from symbolic.facts_cache import clear_memory
     monkeypatch.setattr(ProfileK, "convexity", lambda self: Fact("convex", "K is convex", "proved", "planted bug"))
+    # the planted bug must be proved afresh, not read from the facts cache of an earlier test
+    monkeypatch.setenv("DSPGD_VERIFY_CACHE", "off")
+    clear_memory()
     with pytest.raises(ProofContradicted):
         user_K(ATAN_K, "isotropic").facts()
     assert main(["check", "--K", ATAN_K, "--structure", "isotropic"]) == 4
