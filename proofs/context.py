@@ -23,6 +23,7 @@ class ProofContext:
     examples: int = 20
     seed: int = 0
     out_dir: str = "."  # where probes save counterexample instances
+    deadline: object = None  # numeric.deadline.Deadline of --timeout: bounds every step together (None: no bound)
 
     def ensure(self) -> "ProofContext":
         """Build the catalogue preconditioner and its symbolic description if not given."""

@@ -12,6 +12,11 @@ checks it.  A :class:`Step` is discharged by exactly one kind of evidence:
 A step that finds a counterexample is ``failed`` (with the counterexample); one that can
 decide nothing is ``unknown``.  A result is ``failed`` if any step failed, ``proved`` if every
 step is proved symbolically, ``verified`` if every step is proved or verified, else ``unknown``.
+
+A context with a ``deadline`` (the command's ``--timeout``, :mod:`numeric.deadline`) bounds the
+steps together: each runs under :func:`symbolic.timebox.command_limit` with the time left, and a
+step cut short, or not started because no time was left, is ``unknown`` with that reason
+(:data:`OUT_OF_TIME` in its detail).
 """
 from __future__ import annotations
 
@@ -19,8 +24,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from symbolic.timebox import CommandTimeout, command_within
+
 STATUSES = ("proved", "verified", "failed", "unknown")
 METHODS = ("symbolic", "numeric", "certificate")
+#: the detail of a step stopped, or never started, by the command's --timeout
+OUT_OF_TIME = "the time budget (--timeout) ran out"
 
 
 @dataclass(frozen=True)
@@ -104,10 +113,18 @@ def run_result(result: Result, context) -> Outcome:
     """Run every step of ``result`` in ``context`` (a :class:`proofs.context.ProofContext`)."""
     t0 = time.perf_counter()
     done = []
+    deadline = getattr(context, "deadline", None)
     for step in result.steps:
         s0 = time.perf_counter()
+        left = None if deadline is None else deadline.left()
+        if left is not None and left <= 0:
+            done.append((step, Evidence("unknown", f"not run: {OUT_OF_TIME}; nothing decided"), 0.0))
+            continue
         try:
-            ev = step.check(context)
+            with command_within(deadline):
+                ev = step.check(context)
+        except CommandTimeout:
+            ev = Evidence("unknown", f"stopped: {OUT_OF_TIME} during this step; nothing decided")
         except Exception as exc:  # a step that crashes decides nothing; say so, never hide it
             ev = Evidence("unknown", f"step raised {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
         done.append((step, ev, time.perf_counter() - s0))

@@ -25,7 +25,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -115,6 +115,12 @@ def time_limit(seconds: float):
 def command_limit(seconds: float):
     """Raise :class:`CommandTimeout` in the block after ``seconds`` (a command's symbolic budget)."""
     return _limit(seconds, CommandTimeout)
+
+
+def command_within(deadline):
+    """:func:`command_limit` with what is left of ``deadline`` (anything with ``left() -> seconds``,
+    e.g. :class:`numeric.deadline.Deadline`); no limit when ``deadline`` is ``None``."""
+    return nullcontext() if deadline is None else command_limit(deadline.left())
 
 
 def fact_within(name: str, statement: str, prove: Callable[[], Fact], seconds: float = FACT_SECONDS) -> Fact:

@@ -16,6 +16,7 @@ from numeric.preconditioners.catalog import make_preconditioner
 from numeric.backends.mpmath_loop import DEFAULT_MAX_ITER
 from numeric.errors import InputError
 from numeric.backends.float64_loop import TOLERANCE as FLOAT64_TOL
+from numeric.deadline import Deadline
 from numeric.interpolation import w0_interpolates
 from numeric.exact_problem import ExactProblem
 from numeric.matrices import fro_norm, sub
@@ -25,6 +26,7 @@ from numeric.preconditioners.base import Preconditioner, _fraction_str
 from numeric.problem import Problem
 from symbolic.facts import Fact
 from symbolic.facts_cache import cached_facts, key_of
+from symbolic.timebox import CommandTimeout, command_within
 
 from .claims import judge as C
 from .characterization import characterize
@@ -54,12 +56,13 @@ class Settings:
     lrs: tuple = tuple(LearningRate("frac", f) for f in DEFAULT_FRACTIONS)
     tol: str | None = None  # None: DEFAULT_TOL (1e-20), or FLOAT64_TOL (1e-8) under the float64 backend
     max_iter: int = DEFAULT_MAX_ITER
-    timeout: float | None = None
+    timeout: float | None = None  # seconds of each run, and of each rerun
     solver: str = "CLARABEL"
     solver_options: tuple = ()  # (name, value) pairs passed to the cvxpy solver (API only, not the CLI)
     claims: tuple = ()
     backend: str = "mpmath"
     rerun_extra_digits: int = RERUN_EXTRA_DIGITS
+    deadline: Deadline | None = None  # the command's --timeout: every run and rerun together (numeric/deadline.py)
 
     def tolerance(self) -> str:
         """The relative tolerance of equality claims: as given, else the backend's default."""
@@ -132,9 +135,20 @@ def local_lipschitz(pre: Preconditioner, runs: list, hctx) -> Fact | None:
 
 
 def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckResult:
-    """Judge every docs/theory.md §3.4 claim (and the user's claims) for ``pre`` on ``problem``."""
+    """Judge every docs/theory.md §3.4 claim (and the user's claims) for ``pre`` on ``problem``.
+
+    Under ``settings.deadline`` (the command's ``--timeout``) the symbolic facts of K and every run
+    and rerun share what is left: a check whose time is gone before its runs is
+    :func:`out_of_time`."""
     t0 = time.perf_counter()
-    facts = _facts(pre)
+    if settings.deadline is not None and settings.deadline.expired():
+        return out_of_time(problem, pre.describe(), settings, ran_out(settings.deadline, "before this check started"))
+    try:
+        with command_within(settings.deadline):
+            facts = _facts(pre)
+    except CommandTimeout:
+        return out_of_time(problem, pre.describe(), settings,
+                           ran_out(settings.deadline, "while SymPy proved the facts of K"))
     p = problem
     proved = lambda key: key in facts and facts[key].status == "proved"  # noqa: E731
     isotropic = pre.isotropic or (pre.structure == "spectral" and min(p.d, p.k) == 1) or \
@@ -159,7 +173,8 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
                     raise InputError(f"{pre.name}: no float64 loop for this problem (loss {p.loss.name})")
                 from numeric.backends.flint_loop import supported  # a user K: the exact loop, flint when it has a kernel
                 backend = "flint" if supported(xp, pre) else "mpmath"
-        runs = [run_at(lr, pre, xp, xph, settings.max_iter, settings.timeout, backend) for lr in settings.lrs]
+        runs = [run_at(lr, pre, xp, xph, settings.max_iter, settings.timeout, backend, settings.deadline)
+                for lr in settings.lrs]
         if facts.get("lipschitz") is not None and facts["lipschitz"].status != "proved":
             local = local_lipschitz(pre, runs, hctx)
             if local is not None:
@@ -246,9 +261,11 @@ def subsample(h: list, start: int = 0, keep: int = 4000) -> list:
     return [(i + start, h[i]) for i in idx]
 
 
-def stopped(problem: Problem, description: dict, facts: dict, settings: Settings) -> CheckResult:
-    """The record of a K that failed its assumptions: no iteration is run (exit status 1)."""
-    verdict = C.assumptions_from_facts(facts)
+def stopped(problem: Problem, description: dict, facts: dict, settings: Settings,
+            verdict: Verdict | None = None, why: str | None = None) -> CheckResult:
+    """The record of a K that failed its assumptions: no iteration is run (exit status 1); with
+    ``verdict`` and ``why``, of a check stopped for that reason (:func:`out_of_time`)."""
+    verdict = verdict or C.assumptions_from_facts(facts)
     record = {
         "tool": {"name": "dspgd-verify", "version": _version()},
         "preconditioner": {**description, "facts": {k: f.status for k, f in facts.items()},
@@ -256,11 +273,26 @@ def stopped(problem: Problem, description: dict, facts: dict, settings: Settings
         "problem": problem.describe(),
         "settings": {"dps": settings.dps, "backend": settings.backend, "lrs": [], "lr_fractions": [],
                      "tolerance": settings.tolerance(), "loss_convention": "sum over entries"},
-        "stopped": "assumptions refuted before any iteration: " + verdict.reason,
+        "stopped": why or "assumptions refuted before any iteration: " + verdict.reason,
         "claims": [verdict.to_json()],
         "seconds": 0.0,
     }
     return CheckResult(complete_check_record(record), [verdict])
+
+
+def out_of_time(problem: Problem, description: dict, settings: Settings, reason: str) -> CheckResult:
+    """The record of a check that ``--timeout`` stopped before any run (its symbolic preparation, or
+    the time left when its turn came; ``reason`` says which): nothing was decided, ``assumptions`` is
+    inconclusive with the reason, exit status 3."""
+    fact = Fact("convex", "K is convex and C^1", "unknown", "symbolic", reason)
+    verdict = Verdict("assumptions", "inconclusive", reason, None, None, {"convex": fact.to_json()})
+    return stopped(problem, description, {"convex": fact}, settings, verdict, reason)
+
+
+def ran_out(deadline: Deadline, when: str) -> str:
+    """The reason of :func:`out_of_time` when the command's deadline was gone ``when``."""
+    return (f"the time budget (--timeout {deadline.seconds:g} s, which bounds the whole command) ran out "
+            f"{when}: nothing was decided")
 
 
 def _arithmetic(runs: list, dps: int) -> dict:
@@ -281,7 +313,11 @@ def _hessian(pre: Preconditioner) -> dict:
 
 
 def check_by_name(problem: Problem, name: str, params: dict, settings: Settings, H=None) -> CheckResult:
-    """Build the catalogue preconditioner ``name`` for ``problem``'s shape and check it."""
+    """Build the catalogue preconditioner ``name`` for ``problem``'s shape and check it (not even
+    built when the command's ``--timeout`` is already gone: :func:`out_of_time`)."""
+    if settings.deadline is not None and settings.deadline.expired():
+        return out_of_time(problem, {"name": name, "params": {k: str(v) for k, v in params.items()}}, settings,
+                           ran_out(settings.deadline, "before this check started"))
     pre = make_preconditioner(name, params, shape=(problem.d, problem.k), seed=problem.seed or 0, H=H)
     return check(problem, pre, settings)
 

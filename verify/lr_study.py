@@ -33,6 +33,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from numeric.deadline import Deadline, time_left
 from numeric.exact_problem import ExactProblem
 from numeric.gradient_flow import FlowResult, checked_flow_limit
 from numeric.matrices import fro_norm, sub
@@ -119,8 +120,12 @@ def _closed_form_flow(ctx, xp: ExactProblem, pre: Preconditioner) -> tuple[list,
 
 def lr_study(problem: Problem, pre: Preconditioner, fractions: list[Fraction], dps: int = 30,
              left_invariant: bool | None = None, backend: str = "mpmath", max_iter: int = 2_000_000,
-             timeout: float | None = None, rerun_extra_digits: int = 20) -> LrStudy:
-    """Run the study (see the module docstring); the record is JSON-ready."""
+             timeout: float | None = None, rerun_extra_digits: int = 20,
+             deadline: Deadline | None = None) -> LrStudy:
+    """Run the study (see the module docstring); the record is JSON-ready.
+
+    ``timeout`` bounds the flow and each run (seconds each); ``deadline`` (the command's
+    ``--timeout``, :mod:`numeric.deadline`) bounds them all together: each gets what is left."""
     t0 = time.perf_counter()
     left_inv = pre.left_invariant if left_invariant is None else left_invariant
     points: list[StudyPoint] = []
@@ -143,7 +148,7 @@ def lr_study(problem: Problem, pre: Preconditioner, fractions: list[Fraction], d
         else:
             with progress("lr-study: gradient flow", 1) as bar:
                 bar.start("integrating the flow")
-                flow, check_diff = checked_flow_limit(xp, pre, timeout=timeout, backend=backend)
+                flow, check_diff = checked_flow_limit(xp, pre, timeout=time_left(timeout, deadline), backend=backend)
                 bar.done("gradient flow", [f"flow stopped by {flow.stop_reason} after {flow.steps} steps"])
             target = [[hctx.mpf(v) for v in c] for c in flow.W]
             flow_err = hctx.mpf(flow.error_estimate)
@@ -161,7 +166,7 @@ def lr_study(problem: Problem, pre: Preconditioner, fractions: list[Fraction], d
                           "agree": bool(gap <= 10 * (cf_err + flow_err) / scale + hctx.mpf(10) ** (8 - dps))}
         with progress("lr-study", len(fractions)) as bar:
             points = _run_points(fractions, pre, xp, xph, hctx, max_iter, timeout, backend, target, scale,
-                                 flow, flow_err, bar)
+                                 flow, flow_err, bar, deadline)
         usable = [p for p in points if p.resolved]
         if not left_inv:
             if len({p.eta for p in usable}) >= 2:
@@ -209,12 +214,12 @@ def lr_study(problem: Problem, pre: Preconditioner, fractions: list[Fraction], d
 
 
 def _run_points(fractions, pre, xp, xph, hctx, max_iter, timeout, backend, target, scale, flow, flow_err,
-                bar) -> list[StudyPoint]:
+                bar, deadline: Deadline | None = None) -> list[StudyPoint]:
     """DSPGD at each fraction: the distance of ``W_inf(eta)`` to ``target`` and its error bound."""
     points = []
     for f in fractions:
         bar.start(f"fraction {_fraction_str(f)}")
-        run = run_at(LearningRate("frac", f), pre, xp, xph, max_iter, timeout, backend)
+        run = run_at(LearningRate("frac", f), pre, xp, xph, max_iter, timeout, backend, deadline)
         dist = fro_norm(hctx, sub(run.W, target)) / scale
         bound = None if run.error_abs is None else (run.error_abs + flow_err) / scale
         converged = run.traj.stop_reason == "floor" and bound is not None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from numeric.backends.mpmath_loop import Trajectory, run_dspgd
+from numeric.deadline import Deadline, time_left
 from numeric.errors import InputError
 from numeric.exact_problem import ExactProblem
 from numeric.matrices import Cols, fro_norm, sub
@@ -93,8 +94,15 @@ LOCAL_BALL_RETRIES = 4
 
 
 def run_at(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactProblem,
-           max_iter: int, timeout: float | None = None, backend: str = "mpmath") -> RunEvidence:
+           max_iter: int, timeout: float | None = None, backend: str = "mpmath",
+           deadline: Deadline | None = None) -> RunEvidence:
     """Run at ``xp``'s precision, rerun the same number of steps at ``xph``'s, bound the error.
+
+    ``timeout`` bounds the run and, separately, the rerun (seconds each); ``deadline`` (the
+    command's ``--timeout``, :mod:`numeric.deadline`) bounds both together: the run gets what is
+    left when it starts, the rerun what is left after the run.  A run stopped by either stops
+    with ``stop_reason == "timeout"``; a rerun that does not reach the run's step count (no time
+    was left for it) gives no rounding check, hence no error bound and no verdict.
 
     For a ``grad K`` that is only locally Lipschitz (no finite global L), ``eta`` uses L on the
     natural ball of radius ``rho = 3/2 ||G_0||``; after the run the largest visited
@@ -110,7 +118,7 @@ def run_at(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactPr
     if backend == "flint":
         from numeric.backends.flint_loop import run_dspgd_flint as run
     elif backend == "float64":
-        return _run_at_float64(lr, pre, xp, xph, max_iter, timeout)
+        return _run_at_float64(lr, pre, xp, xph, max_iter, timeout, deadline)
     elif backend != "mpmath":
         raise InputError(f"unknown backend {backend!r} (accepted: mpmath, flint, float64)")
     ctx, hctx = xp.ctx, xph.ctx
@@ -122,7 +130,7 @@ def run_at(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactPr
         rho = natural_norm(hctx, pre.natural_norm, G0) * to_mpf(hctx, LOCAL_BALL_MARGIN)
     for _ in range(LOCAL_BALL_RETRIES):
         eta, label = lr.resolve(xph, pre, rho)
-        traj = run(xp, pre, to_mpf(ctx, eta), max_iter=max_iter, timeout=timeout)
+        traj = run(xp, pre, to_mpf(ctx, eta), max_iter=max_iter, timeout=time_left(timeout, deadline))
         if not local or hctx.mpf(traj.max_grad_natural) <= rho:
             break
         rho = 2 * hctx.mpf(traj.max_grad_natural)
@@ -131,7 +139,8 @@ def run_at(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactPr
         rho = hctx.mpf(traj.max_grad_natural)
     W = [[hctx.mpf(v) for v in c] for c in traj.W]
     if rechecks_enabled():
-        traj_hi = run(xph, pre, to_mpf(hctx, eta), iterations=traj.iterations, timeout=timeout, track_path=False)
+        traj_hi = run(xph, pre, to_mpf(hctx, eta), iterations=traj.iterations,
+                      timeout=time_left(timeout, deadline), track_path=False)
         tail = tail_bound(xp, pre, traj)
         # A rerun that ran out of time (--timeout) has no rounding check: no error bound.
         rounding = fro_norm(hctx, sub(W, traj_hi.W)) if traj_hi.iterations == traj.iterations else None
@@ -144,25 +153,27 @@ def run_at(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactPr
 
 
 def _run_at_float64(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactProblem,
-                    max_iter: int, timeout: float | None) -> RunEvidence:
+                    max_iter: int, timeout: float | None, deadline: Deadline | None = None) -> RunEvidence:
     """:func:`run_at` for the float64 backend: ``eta`` rounded to float64 (used by the run, the rerun
     and the tail bound), the run in float64, the rerun of the same length in longdouble, and
 
         e_abs = tail + ||W_T^(float64) - W_T^(longdouble)|| + 10^(6 - P_ref) max(1, ||W_T||)
               + ALLOWANCE max(1, ||W_T||).
 
-    A K that is only locally Lipschitz has no float64 kernel (user K run the mpmath loop)."""
+    A K that is only locally Lipschitz has no float64 kernel (user K run the mpmath loop).  A rerun
+    that ran out of time (``timeout``, or the ``deadline``) has no rounding check: no error bound."""
     from numeric.backends import float64_loop as f64
     hctx = xph.ctx
     eta, label = lr.resolve(xph, pre)
     eta = f64.float64_eta(eta)
-    traj = f64.run_dspgd_float64(xp, pre, eta, max_iter=max_iter, timeout=timeout)
-    traj_hi = f64.run_reference(xph, pre, eta, traj.iterations)
+    traj = f64.run_dspgd_float64(xp, pre, eta, max_iter=max_iter, timeout=time_left(timeout, deadline))
+    traj_hi = f64.run_reference(xph, pre, eta, traj.iterations, timeout=time_left(timeout, deadline))
     tail = tail_bound(xp, pre, traj)
     W = [[hctx.mpf(v) for v in c] for c in traj.W]
-    rounding = fro_norm(hctx, sub(W, traj_hi.W))
+    rounding = fro_norm(hctx, sub(W, traj_hi.W)) if traj_hi.iterations == traj.iterations else None
     wn = max(hctx.one, fro_norm(hctx, W))
     allowance = (hctx.mpf(10) ** (6 - traj_hi.dps) + hctx.mpf(f64.ALLOWANCE)) * wn
-    err = None if tail.bound is None or not hctx.isfinite(rounding) else hctx.mpf(tail.bound) + rounding + allowance
+    err = None if tail.bound is None or rounding is None or not hctx.isfinite(rounding) \
+        else hctx.mpf(tail.bound) + rounding + allowance
     return RunEvidence(lr, label, eta, traj, traj_hi, tail, W, rounding, err, traj.dps, traj_hi.dps, None,
                        "float64", f64.reference_arithmetic(pre))

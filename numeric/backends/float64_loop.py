@@ -366,12 +366,14 @@ def reference_arithmetic(pre: Preconditioner) -> str:
     return "longdouble" if longdouble_is_wider() and name is not None else "mpmath"
 
 
-def run_reference(xph: ExactProblem, pre: Preconditioner, eta, iterations: int) -> Trajectory:
+def run_reference(xph: ExactProblem, pre: Preconditioner, eta, iterations: int,
+                  timeout: float | None = None) -> Trajectory:
     """The rounding-check rerun of a float64 run: the same float64 ``eta`` and number of steps with
     the exact map, in longdouble (or, where longdouble is not wider, at ``xph``'s precision in the
-    flint/mpmath loop)."""
+    flint/mpmath loop).  Past ``timeout`` seconds it stops short of ``iterations`` (``timeout``)."""
     if reference_arithmetic(pre) == "longdouble":
-        return run_dspgd_float64(xph, pre, eta, iterations=iterations, track_path=False, dtype=np.longdouble)
+        return run_dspgd_float64(xph, pre, eta, iterations=iterations, track_path=False, dtype=np.longdouble,
+                                 timeout=timeout)
     from ..preconditioners.catalog import make_preconditioner
     exact = pre
     if "exact_map" in pre.extra:
@@ -380,4 +382,4 @@ def run_reference(xph: ExactProblem, pre: Preconditioner, eta, iterations: int) 
     from .flint_loop import run_dspgd_flint, supported as flint_ok
     run = run_dspgd_flint if flint_ok(xph, exact) else run_dspgd
     eta_m = _to_mpf(xph.ctx, np.float64(float(float64_eta(eta))))
-    return run(xph, exact, eta_m, iterations=iterations, track_path=False)
+    return run(xph, exact, eta_m, iterations=iterations, track_path=False, timeout=timeout)

@@ -60,6 +60,20 @@ def _rel_err(ci: ClaimInputs, run: RunEvidence):
     return None if run.error_abs is None else run.error_abs / ci.scale
 
 
+def unfinished(run: RunEvidence) -> str:
+    """Why ``run`` gives no verdict beyond its convergence: it did not reach the floor, or it has no
+    error bound (the rerun ran out of ``--timeout``, or no tail bound).  A run stopped by the
+    command's ``--timeout`` says so by name."""
+    tr = run.traj
+    if tr.stop_reason == "timeout":
+        return f"run did not converge (timeout): the time budget (--timeout) ran out after {tr.iterations} steps"
+    if tr.stop_reason != "floor":
+        return f"run did not converge ({tr.stop_reason})"
+    if run.rounding is None:
+        return "the rerun at higher precision ran out of time (--timeout): no rounding check, so no error bound"
+    return f"no tail bound: {run.tail.reason}"
+
+
 def _s(x, digits: int = 6):
     return None if x is None else dec(x, digits)
 
@@ -108,8 +122,9 @@ def convergence(ci: ClaimInputs, run: RunEvidence) -> Verdict:
                           f"(residual {tr.residual_norm:.3g})"}.get(tr.stop_reason, tr.stop_reason)
         return Verdict("convergence", "inconclusive", why, run.label, eb, ev)
     if run.rounding is None:
-        return Verdict("convergence", "inconclusive", "the rerun at higher precision ran out of time (--timeout): "
-                       "no rounding check", run.label, eb, ev)
+        return Verdict("convergence", "inconclusive", f"the rerun at higher precision ran out of time (--timeout) "
+                       f"after {run.traj_hi.iterations} of the run's {tr.iterations} steps: no rounding check, so no "
+                       "error bound and no verdict", run.label, eb, ev)
     if run.error_abs is None:
         return Verdict("convergence", "inconclusive", f"no tail bound: {run.tail.reason}", run.label, eb, ev)
     agree = run.rounding <= max(ctx.mpf(run.tail.bound), ctx.mpf(tr.residual_floor))
@@ -155,8 +170,8 @@ def _equality_verdict(cid: str, ci: ClaimInputs, run: RunEvidence, target: Cols,
     if ci.degenerate and _stays_at_w0(ci, run) and d == 0:
         return Verdict(cid, "verified", f"W0 already interpolates (Y = X W0): W_inf = W0 = {what} exactly",
                        run.label, "0", ev)
-    if run.traj.stop_reason != "floor":
-        return Verdict(cid, "inconclusive", f"run did not converge ({run.traj.stop_reason})", run.label, _s(e, 3), ev)
+    if run.traj.stop_reason != "floor" or e is None:
+        return Verdict(cid, "inconclusive", unfinished(run), run.label, _s(e, 3), ev)
     verdict, why = decide_equality(d, e, ci.tol)
     return Verdict(cid, verdict, f"||W_inf - {what}||/||W_GD - W0|| = {_s(d, 3)}: {why}", run.label, _s(e, 3), ev)
 
@@ -244,7 +259,7 @@ def general_bound(ci: ClaimInputs, run: RunEvidence) -> Verdict:
                        "||W_inf - W0|| = 0 <= c ||W_GD - W0|| = 0 holds for every c (no division by the zero scale)",
                        run.label, "0", ev)
     if run.traj.stop_reason != "floor" or e is None:
-        return Verdict("general_bound", "inconclusive", "run did not converge with a tail bound", run.label, _s(e, 3), ev)
+        return Verdict("general_bound", "inconclusive", unfinished(run), run.label, _s(e, 3), ev)
     if c < 1 - e:
         return Verdict("general_bound", "refuted", f"c_emp = {_s(c, 8)} < 1, impossible for an interpolator",
                        run.label, _s(e, 3), ev)
@@ -267,7 +282,7 @@ def user_bound(ci: ClaimInputs, run: RunEvidence, value: Fraction, text: str) ->
     e = _rel_err(ci, run)
     ev = {"c_empirical": _s(c, 15), "claimed_bound": text.split("=", 1)[1], **_precision(run)}
     if run.traj.stop_reason != "floor" or e is None:
-        return Verdict(f"claim:{text}", "inconclusive", "run did not converge with a tail bound", run.label, _s(e, 3), ev)
+        return Verdict(f"claim:{text}", "inconclusive", unfinished(run), run.label, _s(e, 3), ev)
     verdict, why = decide_upper(c, to_mpf(ci.xph.ctx, value), e)
     return Verdict(f"claim:{text}", verdict, f"c_emp = {_s(c, 8)}: {why}", run.label, _s(e, 3), ev)
 
@@ -283,7 +298,8 @@ def lr_dependence(ci: ClaimInputs) -> Verdict:
     if len(ci.runs) < 2:
         return Verdict("lr_dependence", "inconclusive", "needs at least two learning rates")
     if any(r.traj.stop_reason != "floor" or r.error_abs is None for r in ci.runs):
-        return Verdict("lr_dependence", "inconclusive", "not every run converged with a tail bound")
+        why = next(unfinished(r) for r in ci.runs if r.traj.stop_reason != "floor" or r.error_abs is None)
+        return Verdict("lr_dependence", "inconclusive", f"not every run converged with a tail bound: {why}")
     pairs = [(a, b) for i, a in enumerate(ci.runs) for b in ci.runs[i + 1:]]
     best = max(pairs, key=lambda ab: fro_norm(ctx, sub(ab[0].W, ab[1].W)))
     d = fro_norm(ctx, sub(best[0].W, best[1].W)) / ci.scale
@@ -339,7 +355,7 @@ def limit_claim(ci: ClaimInputs, run: RunEvidence, norm_name: str, text: str,
         return _equality_verdict(cid, ci, run, cert.W, f"minnorm_{norm_name}", base)
     e = _rel_err(ci, run)
     if run.traj.stop_reason != "floor" or e is None:
-        return Verdict(cid, "inconclusive", "run did not converge with a tail bound", run.label, _s(e, 3), base)
+        return Verdict(cid, "inconclusive", unfinished(run), run.label, _s(e, 3), base)
     p = ci.xph.problem
     v = norm(ctx, norm_name, sub(run.W, ci.xph.W0))
     e_v = run.error_abs * fro_equivalence(norm_name, p.d, p.k)

@@ -19,12 +19,11 @@ from numeric.params import check_tolerance, parse_assignments, parse_number, par
 from numeric.precision import MAX_DPS, MIN_DPS
 from numeric.preconditioners.catalog import CATALOG, make_preconditioner
 from numeric.problem import Problem, load_arrays, problem_from_arrays, random_problem
-from symbolic.facts import Fact
 from symbolic.timebox import CommandTimeout
 
 from ..campaign.parallel import map_jobs
 from ..characterization import DEFAULT_SOLVER
-from ..check import Settings, check, check_by_name, stopped
+from ..check import Settings, check, check_by_name, out_of_time, stopped
 from ..claims.parse import parse_claim
 from ..library_check import LIBRARY, library_backend, library_preconditioner
 from ..report.tables import check_header, claims_table, refutation_notes
@@ -67,7 +66,8 @@ def add_parser(sub, int_in) -> None:
     c.add_argument("--tol", default=None, metavar="TOL",
                    help=f"relative tolerance of equality claims ({DEFAULT_TOL}; 1e-8 with --backend float64)")
     c.add_argument("--max-iter", type=int_in(1, 10**8, "--max-iter"), default=200_000)
-    c.add_argument("--timeout", metavar="SECONDS", help="time budget per run (seconds)")
+    c.add_argument("--timeout", metavar="SECONDS",
+                   help="time budget of the whole command (seconds): preparation, every run and its rerun")
     c.add_argument("--solver", default=None, metavar="NAME",
                    help="cvxpy solver of --claim limit=... (CLARABEL); cvxpy is imported only when one is needed")
     c.add_argument("--jobs", type=int_in(1, 64, "--jobs"), default=None, help="parallel processes (headline run)")
@@ -180,7 +180,8 @@ def run_check(args) -> tuple[list[dict], list[dict]]:
         _validate_solver(args.solver or DEFAULT_SOLVER)
     args.solver = args.solver or DEFAULT_SOLVER
     problem, H = (given if given is not None else make_problem(args, loss, arrays))
-    settings = Settings(dps=args.dps, tol=args.tol, max_iter=args.max_iter, timeout=budget.seconds,
+    # --timeout bounds the whole command: every run and rerun gets what is left of one deadline
+    settings = Settings(dps=args.dps, tol=args.tol, max_iter=args.max_iter, deadline=budget.deadline(),
                         solver=args.solver, claims=claims, backend=args.backend, **({"lrs": lrs} if lrs else {}))
     if custom:
         record, histories = _check_custom(args, problem, params, settings, budget)
@@ -229,12 +230,8 @@ def _check_custom(args, problem, params, settings, budget: Budget) -> tuple[dict
             built = build_custom(args.K, args.update, args.structure, params, (problem.d, problem.k))
     except CommandTimeout:
         reason = budget.symbolic_reason("preparing this K (its facts and its gradient)")
-        facts = {"convex": Fact("convex", "K is convex and C^1", "unknown", "symbolic", reason)}
-        record = stopped(problem, {**desc, "reconstruction": ""}, facts, settings).record
-        record["stopped"] = reason
-        return record, {}
+        return out_of_time(problem, {**desc, "reconstruction": ""}, settings, reason).record, {}
     desc["reconstruction"] = built.reconstruction
-    settings = replace(settings, timeout=budget.run_seconds())  # the rest of --timeout
     histories: dict = {}
     if built.pre is None:
         record = stopped(problem, desc, built.facts, settings).record

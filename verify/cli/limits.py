@@ -3,10 +3,11 @@
 (Reading ``--K``/``--update`` before anything expensive is :mod:`verify.cli.expressions`.)
 * :func:`heartbeat` prints a line on a terminal's stderr every :data:`HEARTBEAT_SECONDS` while a
   long command runs, so that a run of many minutes shows it is alive and says how to bound it.
-* :class:`Budget` is the command's ``--timeout`` as a deadline.  The symbolic build of a
-  user's K (``simplify``, ``integrate``, the facts, the compilation) runs under
-  :func:`symbolic.timebox.command_limit` with the time left (:data:`DEFAULT_SYMBOLIC_SECONDS`
-  without ``--timeout``); what is left after it is the budget of each run.
+* :class:`Budget` is the command's ``--timeout`` as a deadline: it bounds the whole command.
+  The symbolic build of a user's K (``simplify``, ``integrate``, the facts, the compilation)
+  runs under :func:`symbolic.timebox.command_limit` with the time left
+  (:data:`DEFAULT_SYMBOLIC_SECONDS` without ``--timeout``); every run, and every rerun, then gets
+  what is left of the same :class:`numeric.deadline.Deadline` (:meth:`Budget.deadline`).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
+from numeric.deadline import Deadline
 from symbolic.timebox import command_limit
 
 #: the symbolic budget of a command run without --timeout (seconds)
@@ -56,9 +58,14 @@ class Budget:
         return f"SymPy did not finish {what} within {limit}: nothing was decided"
 
     def run_seconds(self) -> float | None:
-        """The budget of each run: what is left of ``--timeout`` (``None``: no limit)."""
+        """What is left of ``--timeout`` now, at least :data:`MIN_RUN_SECONDS` (``None``: no limit)."""
         left = self.left()
         return None if left is None else max(left, MIN_RUN_SECONDS)
+
+    def deadline(self) -> Deadline | None:
+        """The command's deadline (``None``: no ``--timeout``), shared by every run and rerun
+        (picklable: the worker processes receive it with their jobs)."""
+        return None if self.seconds is None else Deadline.after(self.seconds, self.start)
 
 
 def _is_tty(f) -> bool:
@@ -71,7 +78,7 @@ def _is_tty(f) -> bool:
 @contextmanager
 def heartbeat(command: str, every: float = HEARTBEAT_SECONDS, stream=None) -> Iterator[None]:
     """While the block runs, a line on stderr every ``every`` seconds:
-    ``dspgd-verify check: still running (2 min 30 s); --timeout SECONDS bounds each run``.
+    ``dspgd-verify check: still running (2 min 30 s); --timeout SECONDS bounds the command``.
 
     Only when stderr is a terminal (or ``stream`` is given): in a log or a pipe, stderr stays the
     contract's one line for bad input."""
@@ -87,7 +94,7 @@ def heartbeat(command: str, every: float = HEARTBEAT_SECONDS, stream=None) -> It
             el = int(time.monotonic() - start)
             took = f"{el // 60} min {el % 60} s" if el >= 60 else f"{el} s"
             try:
-                print(f"dspgd-verify {command}: still running ({took}); --timeout SECONDS bounds each run",
+                print(f"dspgd-verify {command}: still running ({took}); --timeout SECONDS bounds the command",
                       file=out, flush=True)
             except (OSError, ValueError):  # stderr closed: nothing to tell
                 return

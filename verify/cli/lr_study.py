@@ -48,7 +48,8 @@ def add_lr_study_parser(sub, int_in) -> None:
     s.add_argument("--dps", type=int_in(MIN_DPS, MAX_DPS, "--dps"), default=30, help="decimal digits (default 30)")
     s.add_argument("--backend", default="auto", metavar="auto|mpmath|flint")
     s.add_argument("--max-iter", type=int_in(1, 10**8, "--max-iter"), default=2_000_000)
-    s.add_argument("--timeout", metavar="SECONDS", help="time budget per run and for the flow (seconds)")
+    s.add_argument("--timeout", metavar="SECONDS",
+                   help="time budget of the whole command (seconds): preparation, the flow, every run and its rerun")
     s.add_argument("--json", action="store_true", help="one JSON object on stdout")
     s.add_argument("--report", metavar="FILE.md|FILE.html", help="write a report with the figure")
 
@@ -168,7 +169,6 @@ def run_lr_study(args):
         problem, pre, left_inv = _build(args, budget)
     except CommandTimeout:
         raise StudyStopped(budget.symbolic_reason("preparing --K (its facts and its gradient)")) from None
-    timeout = budget.run_seconds() if args.K is not None else budget.seconds
     if backend == "flint":
         from numeric.backends.flint_loop import supported
         from numeric.exact_problem import ExactProblem
@@ -176,7 +176,7 @@ def run_lr_study(args):
         with working_precision(args.dps) as ctx:
             backend = "flint" if supported(ExactProblem.build(ctx, problem), pre) else "mpmath"
     return lr_study(problem, pre, fractions, dps=args.dps, left_invariant=left_inv, backend=backend,
-                    max_iter=args.max_iter, timeout=timeout)
+                    max_iter=args.max_iter, deadline=budget.deadline())  # --timeout bounds the whole command
 
 
 def write_lr_report(path: str, study, provenance: dict | None = None) -> list[str]:

@@ -14,6 +14,7 @@ from dataclasses import replace
 from fractions import Fraction
 
 from numeric.errors import InputError
+from numeric.deadline import Deadline
 from numeric.margin.data import KINDS, load_margin_problem, random_margin_problem, save_margin_problem
 from numeric.margin.models import NETWORK_KINDS, load_network_problem, network_problem, parse_activation
 from numeric.margin.optimizers import OPTIMIZERS, make_optimizer
@@ -90,7 +91,8 @@ def add_parser(sub, int_in) -> None:
                    help="report only these claims: margin:l2|linf|spectral|hybrid, kkt:l2|linf|spectral|hybrid, "
                         "or margin:hybrid:R / kkt:hybrid:R (the hybrid norm at another ratio R)")
     m.add_argument("--solver", default="CLARABEL", metavar="NAME", help="cvxpy solver (CLARABEL)")
-    m.add_argument("--timeout", metavar="SECONDS", help="time budget of the run (seconds)")
+    m.add_argument("--timeout", metavar="SECONDS",
+                   help="time budget of the whole command (seconds): every run and its rerun")
     m.add_argument("--jobs", type=int_in(1, 64, "--jobs"), default=None, help="parallel processes (headline)")
     m.add_argument("--strict", action="store_true",
                    help="exit status from the verdicts alone, ignoring paper 2's predictions")
@@ -195,9 +197,10 @@ def _settings(args, ratio: Fraction) -> MarginSettings:
     if report is not None and args.norm:
         report = report + tuple(f"{f}:{label}" for label, _ in norms for f in ("margin", "kkt")
                                 if f"{f}:{label}" not in report)
+    # --timeout bounds the whole command: every run and rerun gets what is left of one deadline
     return MarginSettings(steps=args.steps, tol=tol, ratio=ratio, extra_ratios=extra, extra_kkt_ratios=extra_kkt,
-                          extra_norms=norms, report=report, solver=args.solver, timeout=timeout,
-                          fit_norm=args.fit_norm)
+                          extra_norms=norms, report=report, solver=args.solver,
+                          deadline=None if timeout is None else Deadline.after(timeout), fit_norm=args.fit_norm)
 
 
 def _worker(job):

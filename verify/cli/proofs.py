@@ -30,7 +30,8 @@ def add_parser(sub, int_in) -> None:
     pr.add_argument("--seed", type=int_in(0, 2**32 - 1, "--seed"), default=0)
     pr.add_argument("--out", default=".", metavar="DIR", help="where probes save counterexample instances")
     pr.add_argument("--timeout", metavar="SECONDS",
-                    help="bound on the symbolic preparation of --K (default 300)")
+                    help="time budget of the whole command (seconds): the preparation of --K (default 300 s) "
+                         "and every step; a step cut short is unknown and the exit status 3")
     pr.add_argument("--json", action="store_true")
 
 
@@ -64,12 +65,12 @@ def prepare_context(args):
         raise InputError("--K excludes --preconditioner")
     if not os.path.isdir(args.out) or not os.access(args.out, os.W_OK):
         raise InputError(f"--out {args.out!r} is not a writable directory")
-    context = ProofContext(examples=args.examples, seed=args.seed, out_dir=args.out)
+    budget = Budget(parse_timeout(args.timeout))  # --timeout bounds the whole command
+    context = ProofContext(examples=args.examples, seed=args.seed, out_dir=args.out, deadline=budget.deadline())
     if args.K is not None:
         from ..custom import build_custom
         if args.structure is None:
             raise InputError("--K needs --structure")
-        budget = Budget(parse_timeout(args.timeout))
         from .expressions import parse_expressions_early  # SymPy: only for a user's expression
         parse_expressions_early(args.K, None, args.structure, params, (3, 2))
         try:
@@ -88,24 +89,26 @@ def prepare_context(args):
         make_preconditioner(args.preconditioner, params, shape=(3, 2))  # validate parameters
     elif params:
         raise InputError("--param needs --preconditioner")
-    elif args.timeout is not None:
-        raise InputError("--timeout bounds the symbolic preparation of --K: give --K")
     return context
 
 
 def cmd_proofs(args) -> int:
     """``dspgd-verify proofs``: a table (id, statement, method, status, time); exit 0 unless a result
-    failed (1); 3 when the symbolic preparation of ``--K`` ran out of time."""
+    failed (1); 3 when ``--timeout`` ran out (in the symbolic preparation of ``--K``, or before every
+    step was decided) and nothing failed."""
     try:
         context = prepare_context(args)
     except PreparationTimeout as exc:
         print(f"dspgd-verify: proofs: {exc}", file=sys.stderr)
         return 3
     outcomes = run_proofs(args, context)
+    from proofs.core import OUT_OF_TIME
     failed = any(o.status == "failed" for o in outcomes)
+    cut = any(OUT_OF_TIME in ev.detail for o in outcomes for _, ev, _ in o.steps)
+    status = 1 if failed else 3 if cut else 0
     if args.json:
         print(json.dumps(envelope("proofs", {"preconditioner": context.name, "results": [o.to_json() for o in outcomes]},
-                                  1 if failed else 0, getattr(args, "argv", None)), indent=2))
+                                  status, getattr(args, "argv", None)), indent=2))
     else:
         print(proofs_table(outcomes))
         for o in outcomes:
@@ -115,4 +118,6 @@ def cmd_proofs(args) -> int:
                         print(f"\n{o.result.id} FAILED at '{step.text}': {ev.detail}\n  counterexample: {ev.counterexample}")
         counts = {s: sum(o.status == s for o in outcomes) for s in ("proved", "verified", "failed", "unknown")}
         print("\n" + ", ".join(f"{v} {k}" for k, v in counts.items()) + f"; K for per-preconditioner steps: {context.name}")
-    return 1 if failed else 0
+        if cut:
+            print(f"{OUT_OF_TIME} before every step was decided: exit status 3")
+    return status

@@ -23,6 +23,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from numeric.deadline import Deadline, time_left
 from numeric.margin.data import MarginProblem
 from numeric.margin.norms import MarginNorm, dual_norm, norm, normalized_margin
 from numeric.margin.optimizers import Optimizer
@@ -52,10 +53,11 @@ class MarginSettings:
     extra_kkt_ratios: tuple = ()  # claims kkt:hybrid:R: (label, Fraction) pairs
     extra_norms: tuple = ()  # a researcher's norms (--norm lp:P): (label "lp:P", MarginNorm) pairs
     solver: str = "CLARABEL"
-    timeout: float | None = None
+    timeout: float | None = None  # seconds of the run, shared with its rerun (at least 1 s for the rerun)
     rerun: bool = True
     fit_ratio: bool = True
     fit_norm: bool = False  # the l_p-family fit (always for a --update optimizer on a linear model)
+    deadline: Deadline | None = None  # the command's --timeout: every run and rerun together (numeric/deadline.py)
 
 
 @dataclass
@@ -292,7 +294,7 @@ def fit_hybrid_ratio(prob: MarginProblem, theta: np.ndarray, solver: str, nomina
 def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) -> MarginResult:
     """Run ``opt`` on ``prob`` and judge every margin claim (JSON record of docs/json.md)."""
     start = time.perf_counter()
-    traj = run_margin(prob, opt, settings.schedule, settings.steps, timeout=settings.timeout)
+    traj = run_margin(prob, opt, settings.schedule, settings.steps, timeout=time_left(settings.timeout, settings.deadline))
     rerun, rerun_note = None, None
     extended = np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant
     if traj.stopped == "nonfinite":
@@ -302,10 +304,15 @@ def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) 
     elif not extended:
         rerun_note = "no extended-precision rerun: numpy.longdouble is float64 on this platform"
     else:
-        left = None if settings.timeout is None else max(1.0, settings.timeout - traj.seconds)
-        rerun = run_margin(prob, opt, settings.schedule, traj.steps, dtype=np.longdouble, timeout=left)
-        if rerun.stopped != "steps" or rerun.steps != traj.steps:
-            rerun, rerun_note = None, f"the longdouble rerun stopped early ({rerun.stopped}): no rounding check"
+        left = time_left(None if settings.timeout is None else max(1.0, settings.timeout - traj.seconds),
+                         settings.deadline)
+        if left is not None and left <= 0:  # no rerun, no verdict
+            rerun_note = "no time left of --timeout for the longdouble rerun: no rounding check"
+        else:
+            rerun = run_margin(prob, opt, settings.schedule, traj.steps, dtype=np.longdouble, timeout=left)
+            if rerun.stopped != "steps" or rerun.steps != traj.steps:
+                why = " (--timeout ran out)" if rerun.stopped == "timeout" else ""
+                rerun, rerun_note = None, f"the longdouble rerun stopped early ({rerun.stopped}){why}: no rounding check"
     report = settings.report if settings.report is not None else default_report(prob, settings)
     evidences: dict[str, NormEvidence] = {}
     for cid, N in claim_norms(prob, settings):

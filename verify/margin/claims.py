@@ -103,6 +103,11 @@ def _evidence(ev: NormEvidence) -> dict:
     return out
 
 
+def stopped_by(stopped: str) -> str:
+    """What stopped a run early, for a reason: a timeout is the command's ``--timeout``."""
+    return " (the time budget --timeout ran out)" if stopped == "timeout" else ""
+
+
 def decide(claim_id: str, ev: NormEvidence, others_verified: list[str], tol: Fraction,
            steps: int, stopped: str, optimizer: str) -> Verdict:
     """The verdict of ``margin:<norm>`` from its evidence and which other norms were verified."""
@@ -114,8 +119,9 @@ def decide(claim_id: str, ev: NormEvidence, others_verified: list[str], tol: Fra
             else f"no certified reference margin: {ev.reference_reason}"
         return Verdict(claim_id, "inconclusive", why, error_bound=err, evidence=evidence)
     if stopped != "steps":
-        return Verdict(claim_id, "inconclusive", f"the run stopped early ({stopped}) after {steps} steps: "
-                       f"the gap history it would be judged on is incomplete", error_bound=err, evidence=evidence)
+        return Verdict(claim_id, "inconclusive", f"the run stopped early ({stopped}) after {steps} steps"
+                       f"{stopped_by(stopped)}: the gap history it would be judged on is incomplete",
+                       error_bound=err, evidence=evidence)
     if ev.rounding is None:
         return Verdict(claim_id, "inconclusive", f"no rounding check, so no error bound: {ev.reference_reason}",
                        evidence=evidence)

@@ -34,6 +34,7 @@ from fractions import Fraction
 from numeric.margin.norms import MarginNorm
 
 from ..verdict import Verdict
+from .claims import stopped_by
 from .kkt import PASS_ALIGNMENT, TAU_GRID
 
 TAU_VERIFY = 0.05  # a KKT claim is verified only with complementary slackness up to 5%
@@ -118,8 +119,8 @@ def decide_kkt(claim_id: str, ev: KKTEvidence, others_verified: list[str], steps
         t = ev.tau99
         width = f"{float(ev.profile['_hi'][t] - ev.profile['_lo'][t]):.3g}"
     if stopped != "steps":
-        return Verdict(claim_id, "inconclusive", f"the run stopped early ({stopped}) after {steps} steps",
-                       error_bound=width, evidence=evidence)
+        return Verdict(claim_id, "inconclusive", f"the run stopped early ({stopped}) after {steps} steps"
+                       f"{stopped_by(stopped)}", error_bound=width, evidence=evidence)
     if not ev.q_min > 0:
         return Verdict(claim_id, "inconclusive", f"not yet separating (q_min = {ev.q_min:.3g} <= 0 after "
                        f"{steps} steps): the KKT conditions of the margin problem need a separating direction "

@@ -84,7 +84,9 @@ def problem_line(rec: dict) -> str:
 def preconditioner_line(rec: dict) -> str:
     pre = rec["preconditioner"]
     if "stopped" in rec:
-        lines = [f"  {pre['name']}: K = {pre['K']} ({pre['structure']})", f"  STOPPED: {rec['stopped']}"]
+        what = f"K = {pre['K']} ({pre['structure']})" if "K" in pre else \
+            ", ".join(f"{k}={v}" for k, v in pre.get("params", {}).items()) or "no parameters"
+        lines = [f"  {pre['name']}: {what}", f"  STOPPED: {rec['stopped']}"]
         for claim in rec["claims"]:
             for fact in claim["evidence"].values():
                 if fact.get("counterexample"):
