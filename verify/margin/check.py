@@ -29,7 +29,7 @@ from numeric.margin.norms import MarginNorm, dual_norm, norm, normalized_margin
 from numeric.margin.optimizers import Optimizer
 from numeric.margin.run import MarginTrajectory, Schedule, run_margin
 
-from .claims import DEFAULT_MARGIN_TOL, NormEvidence, decide
+from .claims import DEFAULT_MARGIN_TOL, NormEvidence, decide, stopped_by
 from .exact import CertificateError, margin_bounds
 from .hypotheses import outside_note, run_hypotheses
 from .kkt import certified_kkt_profile, kkt_profile
@@ -313,14 +313,14 @@ def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) 
             if rerun.stopped != "steps" or rerun.steps != traj.steps:
                 why = " (--timeout ran out)" if rerun.stopped == "timeout" else ""
                 rerun, rerun_note = None, f"the longdouble rerun stopped early ({rerun.stopped}){why}: no rounding check"
+    unjudged = _unjudged(traj, rerun_note, settings)
     report = settings.report if settings.report is not None else default_report(prob, settings)
     evidences: dict[str, NormEvidence] = {}
     for cid, N in claim_norms(prob, settings):
         if not (has_global(prob, N) and N.applies_to(prob)):
             continue
-        if traj.stopped == "nonfinite":
-            evidences[cid] = NormEvidence(N, opt.predicted == N, f"the iterate became non-finite at step "
-                                          f"{traj.steps} (learning rate too large?): nothing to judge")
+        if unjudged is not None:
+            evidences[cid] = NormEvidence(N, opt.predicted == N, unjudged)
             continue
         predicted = opt.predicted is not None and opt.predicted == N
         evidences[cid] = norm_evidence(prob, N, predicted, traj, rerun, settings.solver)
@@ -330,7 +330,7 @@ def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) 
             evidences[cid].reference_reason = rerun_note
         evidences[cid].verified = evidences[cid].meets_verification(settings.tol)
     kkt_ev: dict[str, KKTEvidence] = {}
-    if traj.stopped != "nonfinite" and any(c.startswith("kkt:") for c in report):
+    if unjudged is None and any(c.startswith("kkt:") for c in report):
         for cid, N in claim_norms(prob, settings, "kkt"):
             if N.applies_to(prob) and (cid in report or N.name in ("l2", "linf", "spectral")):
                 kkt_ev[cid] = kkt_evidence(prob, N, opt.predicted is not None and opt.predicted == N, traj,
@@ -358,8 +358,7 @@ def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) 
                                     f"kkt:{cid.split(':', 1)[1]}"))
             continue
         if family == "kkt" and cid not in kkt_ev:
-            verdicts.append(Verdict(cid, "inconclusive", f"the iterate became non-finite at step {traj.steps} "
-                                    f"(learning rate too large?): nothing to judge"))
+            verdicts.append(Verdict(cid, "inconclusive", unjudged))
             continue
         if family == "margin":
             others = sorted({evidences[o].norm.label for o in evidences
@@ -408,11 +407,11 @@ def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) 
     elif not opt.covered:
         record["optimizer"]["note"] = ("Newton-Schulz-5 is not the polar factor: this optimizer is not "
                                        "covered by the theory; its claims are reported for comparison only")
-    if prob.degree == 1 and (settings.fit_norm or opt.name == "update") and traj.stopped != "nonfinite" \
+    if prob.degree == 1 and (settings.fit_norm or opt.name == "update") and unjudged is None \
             and float(np.min(prob.margins(traj.theta))) > 0:
         from .family import fit_lp_family
         record["norm_family_fit"] = fit_lp_family(prob, traj.theta, settings.solver)
-    if prob.kind == "hybrid" and settings.fit_ratio:
+    if prob.kind == "hybrid" and settings.fit_ratio and not (unjudged is not None and _out_of_time(settings)):
         nominal = settings.ratio if opt.name in ("muon-adam", "muon-sign") else None
         fit = fit_hybrid_ratio(prob, traj.theta, settings.solver, nominal)
         if opt.name in ("muon-adam", "muon-sign") and traj.last_step is not None:
@@ -424,6 +423,29 @@ def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) 
         record["hybrid_ratio_fit"] = fit
     record["seconds"] = round(time.perf_counter() - start, 2)
     return MarginResult(complete_margin_record(record), verdicts)
+
+
+def _out_of_time(settings: MarginSettings) -> bool:
+    """The command's ``--timeout`` (``settings.deadline``) is gone."""
+    return settings.deadline is not None and settings.deadline.expired()
+
+
+def _unjudged(traj: MarginTrajectory, rerun_note: str | None, settings: MarginSettings) -> str | None:
+    """Why the claims of this run are not judged at all (every one inconclusive with this reason),
+    or ``None``: the iterate became non-finite; or the command's ``--timeout`` stopped the run, or
+    left no time for a complete rerun, and is gone, so the exact brackets and solves (seconds to
+    minutes on a network) would only decorate claims that cannot be decided (no complete run, or no
+    rerun: no verdict)."""
+    if traj.stopped == "nonfinite":
+        return f"the iterate became non-finite at step {traj.steps} (learning rate too large?): nothing to judge"
+    if not _out_of_time(settings):
+        return None
+    if traj.stopped == "timeout":
+        return (f"the run stopped early (timeout) after {traj.steps} steps{stopped_by('timeout')}: "
+                "nothing was judged")
+    if rerun_note is not None and "--timeout" in rerun_note:
+        return f"{rerun_note}, and the time budget (--timeout) is gone: nothing was judged"
+    return None
 
 
 def _layout(prob) -> str:

@@ -115,7 +115,7 @@ def decide(claim_id: str, ev: NormEvidence, others_verified: list[str], tol: Fra
     evidence = _evidence(ev)
     err = None if ev.gap is None or ev.rounding is None else f"{float(ev.gap[1] - ev.gap[0]):.3g}"
     if ev.gap is None:
-        why = ev.reference_reason if (ev.reference_reason or "").startswith("the iterate") \
+        why = ev.reference_reason if (ev.reference_reason or "").endswith(("nothing to judge", "nothing was judged")) \
             else f"no certified reference margin: {ev.reference_reason}"
         return Verdict(claim_id, "inconclusive", why, error_bound=err, evidence=evidence)
     if stopped != "steps":
