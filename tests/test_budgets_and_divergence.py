@@ -68,7 +68,8 @@ def test_max_iter_is_honoured(capsys):
 
 def test_timeout_is_honoured_by_the_run_and_its_rerun(capsys):
     """mpmath at 60 digits, adam with eps 1e-4 needs tens of thousands of steps (minutes);
-    ``--timeout 0.5`` stops each run and each rerun after about half a second."""
+    ``--timeout 0.5`` bounds the whole command: the first run stops after about half a second and
+    the second learning rate's run at once (tests/test_command_timeout.py has the wall-time bounds)."""
     argv = ["check", "--preconditioner", "adam", "--param", "eps=0.0001", "--backend", "mpmath",
             "--n", "3", "--d", "8", "--k", "1", "--dps", "60", "--timeout", "0.5", "--json"]
     rc, rec, _, seconds = _run(capsys, argv)

@@ -153,7 +153,8 @@ def lr_study(problem: Problem, pre: Preconditioner, fractions: list[Fraction], d
             target = [[hctx.mpf(v) for v in c] for c in flow.W]
             flow_err = hctx.mpf(flow.error_estimate)
             if flow.stop_reason != "floor":
-                notes.append(f"the flow integration stopped by {flow.stop_reason} before the residual floor "
+                why = " (the time budget --timeout ran out)" if flow.stop_reason == "timeout" else ""
+                notes.append(f"the flow integration stopped by {flow.stop_reason}{why} before the residual floor "
                              f"(residual {dec(flow.residual, 3)}): W_flow is not resolved")
             if problem.n == 1 and problem.k == 1:
                 cf, cf_err = _closed_form_flow(hctx, xph, pre)
