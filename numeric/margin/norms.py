@@ -239,7 +239,7 @@ def _schatten_lmo(prob: MarginProblem, N: MarginNorm, g: np.ndarray) -> np.ndarr
         q = float(N.q)
         cu = (c / np.linalg.norm(c, q)) ** (q - 1)
     k = s.size
-    return np.concatenate([(U * cu[:k]) @ Vt, np.sign(gb) * cu[k:]]).ravel() if gb.size else ((U * cu[:k]) @ Vt).ravel()
+    return np.concatenate([((U * cu[:k]) @ Vt).ravel(), np.sign(gb) * cu[k:]])
 
 
 def margins(prob: MarginProblem, theta: np.ndarray) -> np.ndarray:
