@@ -67,8 +67,10 @@ class MarginNorm:
 
     @property
     def q(self) -> Fraction | None:
-        """The dual exponent ``q = p / (p - 1)`` of ``lp`` and ``schatten`` (``None``: ``q = inf``
-        for ``p = 1``, or ``p = inf`` where ``q = 1``; see :attr:`q_float`)."""
+        """The dual exponent ``q = p / (p - 1)`` of ``lp`` and ``schatten`` (``1`` for ``p = inf``;
+        ``None`` for ``p = 1``, where ``q = inf`` (:attr:`q_float`), and for the other norms)."""
+        if self.name not in ("lp", "schatten"):
+            return None
         if self.p is None:
             return Fraction(1)
         return None if self.p == 1 else self.p / (self.p - 1)

@@ -112,7 +112,7 @@ MAX_GROUP_WEIGHTS = 100
 USER_NORMS = "lp:P (1 < P <= 64), schatten:P (1 <= P <= 64 or inf) or group:W1,W2,... (weights > 0)"
 
 
-def _lp_norm(text: str, what: str):
+def _user_norm(text: str, what: str):
     """A researcher's norm: ``lp:P`` (``1 < P <= 64``), ``schatten:P`` (``1 <= P <= 64`` or ``inf``)
     or ``group:W1,W2,...`` (positive rational weights, one per group of
     :func:`numeric.margin.norms.groups`, checked against the model in :func:`_check_groups`)
@@ -152,7 +152,7 @@ def _claims(texts) -> tuple[tuple | None, tuple, tuple, tuple]:
             ids.append(t)
         elif t.startswith(("margin:lp:", "kkt:lp:", "margin:schatten:", "kkt:schatten:", "margin:group:",
                            "kkt:group:")):
-            norms.append(_lp_norm(t.split(":", 1)[1], "--claim"))
+            norms.append(_user_norm(t.split(":", 1)[1], "--claim"))
             ids.append(t)
         elif t.startswith(("margin:hybrid:", "kkt:hybrid:")):
             label = t.split(":", 2)[2]
@@ -220,7 +220,7 @@ def _settings(args, ratio: Fraction) -> MarginSettings:
     _fraction(args.alpha, "--alpha", lo=0, hi=1, open_lo=False) if args.alpha is not None else None
     timeout = float(_fraction(args.timeout, "--timeout", lo=0)) if args.timeout is not None else None
     report, extra, extra_kkt, norms = _claims(args.claim)
-    norms = tuple(dict.fromkeys(norms + tuple(_lp_norm(t.strip(), "--norm") for t in (args.norm or ()))))
+    norms = tuple(dict.fromkeys(norms + tuple(_user_norm(t.strip(), "--norm") for t in (args.norm or ()))))
     if report is not None and args.norm:
         report = report + tuple(f"{f}:{label}" for label, _ in norms for f in ("margin", "kkt")
                                 if f"{f}:{label}" not in report)
