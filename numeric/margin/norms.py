@@ -9,7 +9,19 @@ norm            ``N(theta)``                        dual ``N_*(g)``             
 ``lp`` (p)      ``||theta||_p``, ``1 < p < inf``     ``||g||_q``, ``1/p + 1/q = 1``         ``sign(g) |g|^(q-1) / ||g||_q^(q-1)``
 ``spectral``    ``sigma_max(W)`` (no ``b`` block)   ``||G||_nuc``                         ``U_r V_r^T`` (polar factor)
 ``hybrid(r)``   ``max(r sigma_max(W), ||b||_inf)``  ``||G||_nuc / r + ||g_b||_1``         ``(U_r V_r^T / r, sign(g_b))``
+``schatten`` p  ``||(sigma(W), b)||_p``             ``||(sigma(G), g_b)||_q``             ``U diag(s^(q-1)) V^T`` etc.
+``group`` (w)   ``sum_g w_g ||theta_g||_2``         ``max_g ||g_g||_2 / w_g``             ``g_G / (w_G ||g_G||)`` on ``G``
 ==============  ==================================  ====================================  =============================
+
+Researchers' norms (``--norm``): ``schatten(p)``, ``1 <= p <= inf``, is the Schatten-p norm of the
+block-diagonal matrix ``diag(W, diag(b))``, i.e. the ``l_p`` norm of the singular values of ``W``
+followed by the entries of ``b`` (the Schatten-p norm of ``W`` on a lone matrix block; ``p = 2``
+is ``l2``, ``p = inf`` is ``hybrid(1)``, ``spectral`` without ``b``); its dual is the Schatten-q
+norm of ``diag(G, diag(g_b))``, ``1/p + 1/q = 1``, and its LMO ``U diag(s^(q-1)) V^T / ||s||_q^(q-1)``
+from the SVD ``G = U diag(s) V^T`` (the entries of ``g_b`` likewise), the polar factor for
+``p = inf``, a top singular pair for ``p = 1``.  ``group(w)`` is the weighted l2-group norm over the
+groups of :func:`groups`: the rows of the matrix block ``W``, then the vector block ``b`` as one
+group (a model without a matrix block: the whole vector is one group).
 
 Hoelder: ``<g, u> <= N_*(g) N(u)``, with equality at the LMO.  The LMO of a block-max norm
 ``max_k c_k N_k(theta_k)`` moves each block by its own LMO divided by its weight ``c_k``
@@ -40,21 +52,44 @@ class MarginNorm:
 
     name: str
     ratio: Fraction | None = None
-    p: Fraction | None = None
+    p: Fraction | None = None  # lp; schatten (None: p = inf)
+    weights: tuple | None = None  # group: one positive Fraction per group of :func:`groups`
 
     @property
     def label(self) -> str:
         if self.name == "lp":
             return f"l{_frac(self.p)}"
+        if self.name == "schatten":
+            return f"schatten(p={'inf' if self.p is None else _frac(self.p)})"
+        if self.name == "group":
+            return f"group(w={','.join(_frac(w) for w in self.weights)})"
         return f"hybrid(r={_frac(self.ratio)})" if self.name == "hybrid" else self.name
 
     @property
     def q(self) -> Fraction | None:
-        """The dual exponent ``q = p / (p - 1)`` of ``lp``."""
-        return None if self.p is None else self.p / (self.p - 1)
+        """The dual exponent ``q = p / (p - 1)`` of ``lp`` and ``schatten`` (``1`` for ``p = inf``;
+        ``None`` for ``p = 1``, where ``q = inf`` (:attr:`q_float`), and for the other norms)."""
+        if self.name not in ("lp", "schatten"):
+            return None
+        if self.p is None:
+            return Fraction(1)
+        return None if self.p == 1 else self.p / (self.p - 1)
+
+    @property
+    def p_float(self) -> float:
+        return np.inf if self.p is None else float(self.p)
+
+    @property
+    def q_float(self) -> float:
+        return np.inf if self.q is None else float(self.q)
 
     def applies_to(self, prob: MarginProblem) -> bool:
-        """``spectral`` needs a lone matrix block; ``hybrid`` a matrix and a vector block."""
+        """``spectral`` needs a lone matrix block; ``hybrid`` a matrix and a vector block;
+        ``schatten`` a matrix block; ``group`` one weight per group of :func:`groups`."""
+        if self.name == "schatten":
+            return prob.W_shape is not None
+        if self.name == "group":
+            return len(self.weights) == len(groups(prob))
         if self.name == "spectral":
             return prob.W_shape is not None and prob.b_size == 0
         if self.name == "hybrid":
@@ -78,6 +113,31 @@ def _frac(v: Fraction | None) -> str:
         return format(Decimal(v.numerator) / Decimal(v.denominator), "f")
 
 
+def groups(prob: MarginProblem) -> list[tuple[int, int]]:
+    """The groups of ``group(w)`` as index ranges of ``theta``: the rows of the matrix block ``W``
+    (row-major, so contiguous), then the vector block ``b`` as one group; without a matrix block
+    the whole parameter vector is one group."""
+    if prob.W_shape is None:
+        return [(0, prob.n_params)]
+    m, c = prob.W_shape
+    out = [(i * c, (i + 1) * c) for i in range(m)]
+    return out + ([(prob.W_size, prob.n_params)] if prob.b_size else [])
+
+
+def describe_groups(prob: MarginProblem) -> str:
+    """Words for the groups of ``prob`` (error messages, docs)."""
+    if prob.W_shape is None:
+        return "1 group (the whole parameter vector)"
+    n = prob.W_shape[0] + (1 if prob.b_size else 0)
+    return f"{n} groups (the {prob.W_shape[0]} rows of W" + (", then the vector block)" if prob.b_size else ")")
+
+
+def schatten_values(prob: MarginProblem, theta: np.ndarray) -> np.ndarray:
+    """``(sigma(W), |b|)``: the singular values of ``diag(W, diag(b))``."""
+    W, b = prob.split(theta)
+    return np.concatenate([np.linalg.svd(W, compute_uv=False), np.abs(b)])
+
+
 def polar(G: np.ndarray, rtol: float = 1e-12) -> np.ndarray:
     """``U_r V_r^T`` from the SVD ``G = U S V^T``, keeping ``s_i > rtol * s_1`` (exact polar factor)."""
     U, s, Vt = np.linalg.svd(G, full_matrices=False)
@@ -97,6 +157,10 @@ def norm(prob: MarginProblem, N: MarginNorm, theta: np.ndarray) -> float:
         return float(np.sum(np.abs(theta)))
     if N.name == "lp":
         return float(np.linalg.norm(theta, float(N.p)))
+    if N.name == "schatten":
+        return float(np.linalg.norm(schatten_values(prob, theta), N.p_float))
+    if N.name == "group":
+        return float(sum(float(w) * np.linalg.norm(theta[a:e]) for w, (a, e) in zip(N.weights, groups(prob))))
     sp = float(np.linalg.norm(W, 2))
     if N.name == "spectral":
         return sp
@@ -113,6 +177,10 @@ def dual_norm(prob: MarginProblem, N: MarginNorm, g: np.ndarray) -> float:
         return float(np.max(np.abs(g)))
     if N.name == "lp":
         return float(np.linalg.norm(g, float(N.q)))
+    if N.name == "schatten":
+        return float(np.linalg.norm(schatten_values(prob, g), N.q_float))
+    if N.name == "group":
+        return float(max(np.linalg.norm(g[a:e]) / float(w) for w, (a, e) in zip(N.weights, groups(prob))))
     nuc = float(np.sum(np.linalg.svd(G, compute_uv=False)))
     if N.name == "spectral":
         return nuc
@@ -135,11 +203,45 @@ def lmo(prob: MarginProblem, N: MarginNorm, g: np.ndarray) -> np.ndarray:
         q = float(N.q)
         s = np.linalg.norm(g, q)
         return np.sign(g) * (np.abs(g) / s) ** (q - 1) if s > 0 else np.zeros_like(g)
+    if N.name == "schatten":
+        return _schatten_lmo(prob, N, g)
+    if N.name == "group":
+        ranges = groups(prob)
+        vals = [np.linalg.norm(g[a:e]) / float(w) for w, (a, e) in zip(N.weights, ranges)]
+        i = int(np.argmax(vals))
+        u = np.zeros_like(g)
+        a, e = ranges[i]
+        s = np.linalg.norm(g[a:e])
+        if s > 0:
+            u[a:e] = g[a:e] / (s * float(N.weights[i]))
+        return u
     G, gb = prob.split(g)
     P = polar(G).ravel()
     if N.name == "spectral":
         return P
     return np.concatenate([P / float(N.ratio), np.sign(gb)])
+
+
+def _schatten_lmo(prob: MarginProblem, N: MarginNorm, g: np.ndarray) -> np.ndarray:
+    """LMO of ``schatten(p)``: the vector ``c = (s, |g_b|)`` of singular values of ``diag(G, diag(g_b))``
+    goes to the ``l_p`` LMO ``c'`` of ``c`` (all entries >= 0), put back as ``U diag(c'_W) V^T`` and
+    ``sign(g_b) c'_b``."""
+    G, gb = prob.split(g)
+    U, s, Vt = np.linalg.svd(G, full_matrices=False)
+    c = np.concatenate([s, np.abs(gb)])
+    top = float(np.max(c)) if c.size else 0.0
+    if top == 0:
+        return np.zeros_like(g)
+    if N.p is None:  # p = inf, q = 1: every non-negligible value to 1 (polar factor, sign)
+        cu = (c > 1e-12 * top).astype(float)
+    elif N.p == 1:  # q = inf: one top value
+        cu = np.zeros_like(c)
+        cu[int(np.argmax(c))] = 1.0
+    else:
+        q = float(N.q)
+        cu = (c / np.linalg.norm(c, q)) ** (q - 1)
+    k = s.size
+    return np.concatenate([((U * cu[:k]) @ Vt).ravel(), np.sign(gb) * cu[k:]])
 
 
 def margins(prob: MarginProblem, theta: np.ndarray) -> np.ndarray:

@@ -53,8 +53,10 @@ def add_parser(sub, int_in) -> None:
     m.add_argument("--optimizer", metavar="NAME", help=f"{'|'.join(OPTIMIZERS)}; default: {' '.join(HEADLINE)}")
     m.add_argument("--update", metavar="EXPR", help="your own entrywise update phi(g), applied to the gradient "
                    "scaled to max-abs 1 (e.g. 'sign(g)*abs(g)**0.5'); replaces --optimizer")
-    m.add_argument("--norm", action="append", metavar="lp:P", help="your own norm l_P (1 < P <= 64, rational): "
-                   "adds the claims margin:lp:P and kkt:lp:P, certified like the others")
+    m.add_argument("--norm", action="append", metavar="NORM", help="your own norm: lp:P (l_P, 1 < P <= 64), "
+                   "schatten:P (Schatten-P of diag(W, diag(b)), 1 <= P <= 64 or inf; certified for P in 1, 2, inf) "
+                   "or group:W1,W2,... (sum_g W_g ||theta_g||_2 over the rows of W, then b); adds the claims "
+                   "margin:NORM and kkt:NORM, certified like the others")
     m.add_argument("--fit-norm", action="store_true", help="linear models: fit which l_p norm (1 <= p <= inf) "
                    "the run maximizes (always on with --update)")
     m.add_argument("--ratio", metavar="R", help="hybrid ratio r = eta_A/eta_M of muon-sign/muon-adam (default 1)")
@@ -108,13 +110,39 @@ def _fraction(text: str, what: str, lo=None, hi=None, open_lo=True) -> Fraction:
     return v
 
 
-def _lp_norm(text: str, what: str):
-    """``lp:P`` -> ``("lp:P", MarginNorm("lp", p=P))`` with ``1 < P <= 64``."""
+MAX_GROUP_WEIGHTS = 100
+USER_NORMS = "lp:P (1 < P <= 64), schatten:P (1 <= P <= 64 or inf) or group:W1,W2,... (weights > 0)"
+
+
+def _user_norm(text: str, what: str):
+    """A researcher's norm: ``lp:P`` (``1 < P <= 64``), ``schatten:P`` (``1 <= P <= 64`` or ``inf``)
+    or ``group:W1,W2,...`` (positive rational weights, one per group of
+    :func:`numeric.margin.norms.groups`, checked against the model in :func:`_check_groups`)
+    -> ``(text, MarginNorm)``."""
     from numeric.margin.norms import MarginNorm
-    if not text.startswith("lp:"):
-        raise InputError(f"{what} {text!r}: expected lp:P with 1 < P <= 64 (l1 and linf are built in)")
-    p = _fraction(text[3:], f"{what} {text!r}: the exponent P", lo=1, hi=64)
-    return text, MarginNorm("lp", p=p)
+    if text.startswith("lp:"):
+        return text, MarginNorm("lp", p=_fraction(text[3:], f"{what} {text!r}: the exponent P", lo=1, hi=64))
+    if text.startswith("schatten:"):
+        if text[9:].strip() == "inf":
+            return text, MarginNorm("schatten", p=None)
+        return text, MarginNorm("schatten", p=_fraction(text[9:], f"{what} {text!r}: the exponent P", lo=1, hi=64,
+                                                        open_lo=False))
+    if text.startswith("group:"):
+        parts = text[6:].split(",")
+        if len(parts) > MAX_GROUP_WEIGHTS:
+            raise InputError(f"{what} {text!r}: at most {MAX_GROUP_WEIGHTS} group weights")
+        weights = tuple(_fraction(w, f"{what} {text!r}: the weight {w.strip()!r}", lo=0, hi=10**6) for w in parts)
+        return text, MarginNorm("group", weights=weights)
+    raise InputError(f"{what} {text!r}: expected {USER_NORMS} (l1, l2, linf, spectral are built in)")
+
+
+def _check_groups(norms, prob, kind: str) -> None:
+    """A group norm's weights must number the model's groups (exit 2 otherwise)."""
+    from numeric.margin.norms import describe_groups, groups
+    for label, N in norms:
+        if N.name == "group" and len(N.weights) != len(groups(prob)):
+            raise InputError(f"--norm {label!r}: {len(N.weights)} weights, but the {kind} model has "
+                             f"{describe_groups(prob)}")
 
 
 def _claims(texts) -> tuple[tuple | None, tuple, tuple, tuple]:
@@ -124,8 +152,9 @@ def _claims(texts) -> tuple[tuple | None, tuple, tuple, tuple]:
     for t in dict.fromkeys(x.strip() for x in texts):
         if t in CLAIM_IDS:
             ids.append(t)
-        elif t.startswith(("margin:lp:", "kkt:lp:")):
-            norms.append(_lp_norm(t.split(":", 1)[1], "--claim"))
+        elif t.startswith(("margin:lp:", "kkt:lp:", "margin:schatten:", "kkt:schatten:", "margin:group:",
+                           "kkt:group:")):
+            norms.append(_user_norm(t.split(":", 1)[1], "--claim"))
             ids.append(t)
         elif t.startswith(("margin:hybrid:", "kkt:hybrid:")):
             label = t.split(":", 2)[2]
@@ -134,7 +163,7 @@ def _claims(texts) -> tuple[tuple | None, tuple, tuple, tuple]:
             ids.append(t)
         else:
             raise InputError(f"--claim {t!r}: expected margin:l2, margin:linf, margin:spectral, margin:hybrid, "
-                             f"margin:hybrid:R, margin:lp:P, or the same with kkt:")
+                             f"margin:hybrid:R, margin:lp:P, margin:schatten:P, margin:group:W1,W2,..., or the same with kkt:")
     return tuple(ids), tuple(ratios), tuple(kkt_ratios), tuple(dict.fromkeys(norms))
 
 
@@ -193,7 +222,7 @@ def _settings(args, ratio: Fraction) -> MarginSettings:
     _fraction(args.alpha, "--alpha", lo=0, hi=1, open_lo=False) if args.alpha is not None else None
     timeout = float(_fraction(args.timeout, "--timeout", lo=0)) if args.timeout is not None else None
     report, extra, extra_kkt, norms = _claims(args.claim)
-    norms = tuple(dict.fromkeys(norms + tuple(_lp_norm(t.strip(), "--norm") for t in (args.norm or ()))))
+    norms = tuple(dict.fromkeys(norms + tuple(_user_norm(t.strip(), "--norm") for t in (args.norm or ()))))
     if report is not None and args.norm:
         report = report + tuple(f"{f}:{label}" for label, _ in norms for f in ("margin", "kkt")
                                 if f"{f}:{label}" not in report)
@@ -238,6 +267,7 @@ def run_margin(args) -> list[dict]:
     jobs = []
     for name in names:  # validate all before running
         prob, opt_args = _job(args, name, ratio)
+        _check_groups(settings.extra_norms, prob, prob.kind)
         jobs.append((prob, opt_args, replace(settings, schedule=_schedule(args, prob))))
     import cvxpy  # the expensive import, after every argument and the data were checked
     if args.solver not in cvxpy.installed_solvers():

@@ -30,7 +30,7 @@ from numeric.margin.optimizers import Optimizer
 from numeric.margin.run import MarginTrajectory, Schedule, run_margin
 
 from .claims import DEFAULT_MARGIN_TOL, NormEvidence, decide, stopped_by
-from .exact import CertificateError, margin_bounds
+from .exact import SCHATTEN_REASON, CertificateError, check_certifiable, margin_bounds
 from .hypotheses import outside_note, run_hypotheses
 from .kkt import certified_kkt_profile, kkt_profile
 from .kkt_claims import KKTEvidence, decide_kkt
@@ -51,7 +51,7 @@ class MarginSettings:
     extra_ratios: tuple = ()  # claims margin:hybrid:R: Fractions, or (label, Fraction) pairs
     report: tuple | None = None  # claim ids to report (None: the model's default claims)
     extra_kkt_ratios: tuple = ()  # claims kkt:hybrid:R: (label, Fraction) pairs
-    extra_norms: tuple = ()  # a researcher's norms (--norm lp:P): (label "lp:P", MarginNorm) pairs
+    extra_norms: tuple = ()  # a researcher's norms (--norm lp:P|schatten:P|group:W1,..): (label, MarginNorm) pairs
     solver: str = "CLARABEL"
     timeout: float | None = None  # seconds of the run, shared with its rerun (at least 1 s for the rerun)
     rerun: bool = True
@@ -107,6 +107,15 @@ def global_reference(prob):
         from .diagonal import predictor_norm, predictor_problem
         return predictor_problem(prob), predictor_norm
     return None
+
+
+def certifiable(N: MarginNorm) -> bool:
+    """Can the tool bound ``N`` and its dual exactly (every norm but Schatten-p, p not in {1, 2, inf})?"""
+    try:
+        check_certifiable(N)
+    except CertificateError:
+        return False
+    return True
 
 
 def _ratio_text(r: Fraction) -> str:
@@ -317,7 +326,7 @@ def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) 
     report = settings.report if settings.report is not None else default_report(prob, settings)
     evidences: dict[str, NormEvidence] = {}
     for cid, N in claim_norms(prob, settings):
-        if not (has_global(prob, N) and N.applies_to(prob)):
+        if not (has_global(prob, N) and N.applies_to(prob) and certifiable(N)):
             continue
         if unjudged is not None:
             evidences[cid] = NormEvidence(N, opt.predicted == N, unjudged)
@@ -332,7 +341,7 @@ def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) 
     kkt_ev: dict[str, KKTEvidence] = {}
     if unjudged is None and any(c.startswith("kkt:") for c in report):
         for cid, N in claim_norms(prob, settings, "kkt"):
-            if N.applies_to(prob) and (cid in report or N.name in ("l2", "linf", "spectral")):
+            if N.applies_to(prob) and certifiable(N) and (cid in report or N.name in ("l2", "linf", "spectral")):
                 kkt_ev[cid] = kkt_evidence(prob, N, opt.predicted is not None and opt.predicted == N, traj,
                                            rerun, rerun_note, settings.solver)
                 kkt_ev[cid].verified = kkt_ev[cid].meets_verification()
@@ -356,6 +365,10 @@ def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) 
                                     f"no certified global {N.label} max margin on the {prob.kind} model (no convex "
                                     f"reduction known to the tool): paper 2 promises KKT points, judged by "
                                     f"kkt:{cid.split(':', 1)[1]}"))
+            continue
+        if not certifiable(N):
+            verdicts.append(Verdict(cid, "inconclusive", f"{SCHATTEN_REASON} (the {N.label} norm has no cvxpy "
+                                    f"form and no exact bounds in this tool): not judged"))
             continue
         if family == "kkt" and cid not in kkt_ev:
             verdicts.append(Verdict(cid, "inconclusive", unjudged))

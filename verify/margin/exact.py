@@ -13,6 +13,13 @@ without loss) and returns rational lower/upper bounds:
   definiteness check of the block matrix proves ``||G||_nuc <= (tr P + tr Q)/2``.
 
 A failed check widens (``t`` up, ``delta`` up) and retries; nothing is assumed.
+
+Researchers' norms: ``schatten(p)`` is certified for ``p in {1, 2, inf}`` by the certificates
+above (``p = 2`` is ``l2``; ``p = inf`` is ``max(||W||_sp, ||b||_inf)`` with the spectral bounds;
+``p = 1`` is ``||W||_nuc + ||b||_1``: the SDP certificate above, and below it the pairing
+``<W, Y> / ||Y||_sp`` with ``Y`` a float64 polar factor of ``W``, exact); for other ``p``
+:func:`check_certifiable` raises (no certified bracket).  ``group(w)`` is exact up to the
+square-root brackets.
 """
 from __future__ import annotations
 
@@ -22,7 +29,7 @@ from math import isqrt
 import numpy as np
 
 from numeric.margin.data import MarginProblem
-from numeric.margin.norms import MarginNorm
+from numeric.margin.norms import MarginNorm, groups
 
 SQRT_DIGITS = 40  # square roots bracketed to about 10^-40 relative
 RETRIES = 12
@@ -139,6 +146,12 @@ def norm_bounds(prob: MarginProblem, N: MarginNorm, theta: np.ndarray) -> tuple[
         return v, v
     if N.name == "lp":
         return lp_bounds(th, N.p)
+    if N.name == "group":
+        ends = [sqrt_bounds(dot(th[a:e], th[a:e])) for a, e in groups(prob)]
+        return (sum((w * lo for w, (lo, _) in zip(N.weights, ends)), Fraction(0)),
+                sum((w * hi for w, (_, hi) in zip(N.weights, ends)), Fraction(0)))
+    if N.name == "schatten":
+        return _schatten_bounds(prob, N, th, np.asarray(theta, dtype=np.float64))
     Wf, bf = prob.split(np.asarray(theta, dtype=np.float64))
     W = _matrix(th[: prob.W_size], prob.W_shape)
     hi = spectral_upper(W, float(np.linalg.norm(Wf, 2)))
@@ -147,6 +160,47 @@ def norm_bounds(prob: MarginProblem, N: MarginNorm, theta: np.ndarray) -> tuple[
         return lo, hi
     b = max((abs(x) for x in th[prob.W_size:]), default=Fraction(0))
     return max(N.ratio * lo, b), max(N.ratio * hi, b)
+
+
+SCHATTEN_REASON = "no certified bracket for Schatten-p, p not in {1, 2, inf}"
+
+
+def check_certifiable(N: MarginNorm) -> None:
+    """Raise :class:`CertificateError` for a norm this module cannot bound exactly."""
+    if N.name == "schatten" and N.p not in (None, Fraction(1), Fraction(2)):
+        raise CertificateError(SCHATTEN_REASON)
+
+
+def nuclear_lower(W: list[list[Fraction]], Wf: np.ndarray) -> Fraction:
+    """``<W, Y> / ||Y||_sp <= ||W||_nuc`` (Hoelder for the dual pair nuclear/spectral) at the
+    float64 polar factor ``Y`` of ``W``, with a certified upper bound on ``||Y||_sp``."""
+    from numeric.margin.norms import polar
+    Yf = polar(Wf)
+    if not np.any(Yf):
+        return Fraction(0)
+    Y = _matrix(to_fractions(Yf), Yf.shape)
+    pair = sum((dot(a, b) for a, b in zip(W, Y)), Fraction(0))
+    return max(Fraction(0), pair / spectral_upper(Y, float(np.linalg.norm(Yf, 2))))
+
+
+def _schatten_bounds(prob: MarginProblem, N: MarginNorm, th: list[Fraction], theta: np.ndarray,
+                     dual: bool = False) -> tuple[Fraction, Fraction]:
+    """``lo <= ||(sigma(W), b)||_p <= hi`` for ``p in {1, 2, inf}`` (``dual``: the exponent ``q``;
+    the upper end only is certified for the nuclear norm's dual use)."""
+    check_certifiable(N)
+    p = N.q_float if dual else N.p_float
+    if p == 2:
+        return sqrt_bounds(dot(th, th))
+    Wf, _ = prob.split(theta)
+    W = _matrix(th[: prob.W_size], prob.W_shape)
+    b = th[prob.W_size:]
+    if p == np.inf:
+        bmax = max((abs(x) for x in b), default=Fraction(0))
+        hi = spectral_upper(W, float(np.linalg.norm(Wf, 2)))
+        return max(spectral_lower(W, Wf), bmax), max(hi, bmax)
+    b1 = sum((abs(x) for x in b), Fraction(0))
+    lo = Fraction(0) if dual else nuclear_lower(W, Wf)  # the dual needs the upper end only
+    return lo + b1, nuclear_upper(W, Wf) + b1
 
 
 def lp_bounds(v: list[Fraction], p: Fraction) -> tuple[Fraction, Fraction]:
@@ -186,6 +240,10 @@ def dual_norm_upper(prob: MarginProblem, N: MarginNorm, g: list[Fraction]) -> Fr
         return max(abs(x) for x in g)
     if N.name == "lp":
         return lp_bounds(g, N.q)[1]
+    if N.name == "group":
+        return max(sqrt_bounds(dot(g[a:e], g[a:e]))[1] / w for w, (a, e) in zip(N.weights, groups(prob)))
+    if N.name == "schatten":
+        return _schatten_bounds(prob, N, g, np.array([float(x) for x in g]), dual=True)[1]
     Gf = np.array([float(x) for x in g[: prob.W_size]]).reshape(prob.W_shape)
     nuc = nuclear_upper(_matrix(g[: prob.W_size], prob.W_shape), Gf)
     if N.name == "spectral":

@@ -21,9 +21,9 @@ from fractions import Fraction
 import numpy as np
 
 from numeric.margin.data import MarginProblem
-from numeric.margin.norms import MarginNorm
+from numeric.margin.norms import MarginNorm, groups
 
-from .exact import CertificateError, dual_norm_upper, margin_bounds, to_fractions
+from .exact import SCHATTEN_REASON, CertificateError, check_certifiable, dual_norm_upper, margin_bounds, to_fractions
 from ..solver_status import status_reason
 
 
@@ -58,6 +58,10 @@ def objective(cp, prob: MarginProblem, N: MarginNorm, theta):
         return cp.norm(theta, 1)
     if N.name == "lp":
         return cp.norm(theta, float(N.p))
+    if N.name == "group":
+        return sum(float(w) * cp.norm(theta[a:e], 2) for w, (a, e) in zip(N.weights, groups(prob)))
+    if N.name == "schatten":
+        return _schatten_form(cp, prob, theta, N.p_float)
     sp = cp.sigma_max(cp.reshape(theta[: prob.W_size], prob.W_shape, order="C"))
     if N.name == "spectral":
         return sp
@@ -74,16 +78,38 @@ def dual_objective(cp, prob: MarginProblem, N: MarginNorm, v):
         return cp.norm(v, "inf")
     if N.name == "lp":
         return cp.norm(v, float(N.q))
+    if N.name == "group":
+        return cp.max(cp.hstack([cp.norm(v[a:e], 2) / float(w) for w, (a, e) in zip(N.weights, groups(prob))]))
+    if N.name == "schatten":
+        return _schatten_form(cp, prob, v, N.q_float)
     nuc = cp.normNuc(cp.reshape(v[: prob.W_size], prob.W_shape, order="C"))
     if N.name == "spectral":
         return nuc
     return nuc / float(N.ratio) + cp.norm(v[prob.W_size:], 1)
 
 
+def _schatten_form(cp, prob: MarginProblem, theta, p: float):
+    """``||(sigma(W), b)||_p`` in cvxpy for ``p in {1, 2, inf}`` (the Schatten norms cvxpy
+    represents: nuclear, Frobenius, spectral); other ``p``: :class:`CertificateError`."""
+    if p == 2:
+        return cp.norm(theta, 2)
+    W = cp.reshape(theta[: prob.W_size], prob.W_shape, order="C")
+    b = theta[prob.W_size:] if prob.b_size else None
+    if p == 1:
+        return cp.normNuc(W) + (cp.norm(b, 1) if b is not None else 0)
+    if p == np.inf:
+        return cp.maximum(cp.sigma_max(W), cp.norm(b, "inf")) if b is not None else cp.sigma_max(W)
+    raise CertificateError(SCHATTEN_REASON)
+
+
 def solve_reference(prob: MarginProblem, N: MarginNorm, solver: str = "CLARABEL",
                     solver_options: dict | None = None) -> MarginReference:
     """Solve ``min N(w) s.t. J w >= 1`` and certify ``gamma*`` by the exact weak-duality bracket."""
     import cvxpy as cp
+    try:
+        check_certifiable(N)
+    except CertificateError as exc:
+        return MarginReference(N, None, None, None, None, "not_solved", str(exc))
     theta = cp.Variable(prob.n_params)
     cons = [prob.J @ theta >= 1]
     problem = cp.Problem(cp.Minimize(objective(cp, prob, N, theta)), cons)
