@@ -38,12 +38,14 @@ its rerun then uses the catalogue map named by ``pre.extra["exact_map"]``.
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 from fractions import Fraction
 from typing import Callable
 
 import numpy as np
+from mpmath.libmp import from_float, from_man_exp
 
 from .mpmath_loop import DEFAULT_MAX_ITER, StopRules, Trajectory, run_dspgd
 from ..exact_problem import ExactProblem
@@ -59,6 +61,7 @@ _KERNEL_NAMES = ("gd", "ngd", "clip", "adam", "sign", "clipv", "muon", "quadrati
 _LOSSES = ("square", "logcosh", "huber")
 
 
+@functools.lru_cache(maxsize=None)
 def longdouble_is_wider() -> bool:
     """True when ``numpy.longdouble`` has a wider significand than float64 (x86-64 Linux: 64 vs 53 bits)."""
     return np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant
@@ -109,14 +112,20 @@ def _from_mpf(x, dtype):
 
 
 def _to_mpf(ctx, x):
-    """A float64 or longdouble number as an mpf of ``ctx``, exactly (``ctx.prec >= 64``)."""
+    """A float64 or longdouble number ``p / 2^e`` as an mpf of ``ctx``, exactly (``ctx.prec >= 64``;
+    below, ``p`` rounded to ``ctx``'s precision as ``ctx.mpf(p)`` would)."""
     p, q = x.as_integer_ratio()  # q is a power of two
-    return ctx.ldexp(ctx.mpf(p), -(q.bit_length() - 1))
+    prec, rnd = ctx._prec_rounding
+    return ctx.make_mpf(from_man_exp(p, 1 - q.bit_length(), prec, rnd))
 
 
 def _cols(ctx, A: np.ndarray) -> list:
-    """A d x k array -> columns of exact mpf of ``ctx``."""
-    return [[_to_mpf(ctx, A[i, j]) for i in range(A.shape[0])] for j in range(A.shape[1])]
+    """A d x k array -> columns of exact mpf of ``ctx`` (float64: mpmath's ``from_float``, the same number)."""
+    if A.dtype != np.float64:
+        return [[_to_mpf(ctx, v) for v in col] for col in A.T]
+    prec, rnd = ctx._prec_rounding
+    mk = ctx.make_mpf
+    return [[mk(from_float(v, prec, rnd)) for v in col] for col in A.T.tolist()]
 
 
 def _fnorm(A):
@@ -220,6 +229,7 @@ def _step_kernel(name: str, pre: Preconditioner, dtype, d: int, k: int) -> tuple
     recorded ``G_t`` (``batch``: ``"max"``, ``max |G_ij|``, or ``"fro"``, ``||G||_F``)."""
     f = np.dtype(dtype).type
     tmp = np.empty((d, k), dtype=dtype)
+    divide, add, absolute = np.divide, np.add, np.absolute
 
     def par(key):
         v = pre.params[key]
@@ -249,7 +259,7 @@ def _step_kernel(name: str, pre: Preconditioner, dtype, d: int, k: int) -> tuple
         e = np.full((d, k), par("eps"), dtype=dtype)  # an array operand: the same sums, a cheaper call
 
         def adam(G, U):
-            np.divide(G, np.add(np.absolute(G, out=tmp), e, out=tmp), out=U)
+            divide(G, add(absolute(G, tmp), e, tmp), U)
         return adam, "max"
     if name == "sign":
         inv = np.full((d, k), 1 / par("eps"), dtype=dtype)
@@ -401,6 +411,7 @@ def run_dspgd_float64(xp: ExactProblem, pre: Preconditioner, eta, max_iter: int 
     Rs = np.empty((nb + 1, p.n, k), dtype=dtype)
     Rs[0] = R
     R = Rs[0]
+    Gv, Uv, Rv = list(Gs), list(Us), list(Rs)  # the per-step views, made once
     eU = np.empty((d, k), dtype=dtype)
     RR = np.empty((p.n, k), dtype=dtype)
     gns: list = []
@@ -446,19 +457,19 @@ def run_dspgd_float64(xp: ExactProblem, pre: Preconditioner, eta, max_iter: int 
             if not fixed and rnorm <= floor:
                 reason = "floor"
                 break
-            G, U, R_new = Gs[i], Us[i], Rs[i + 1]
-            matmul(XT, R if square else grad_loss(R), out=G)
+            G, U, R_new = Gv[i], Uv[i], Rv[i + 1]
+            matmul(XT, R if square else grad_loss(R), G)
             gn = kern(G, U)
             if step is None:
-                W_new = subtract(W, multiply(eta_a, U, out=eU), out=W_alt)
+                W_new = subtract(W, multiply(eta_a, U, eU), W_alt)
                 W_alt = W
             else:
                 W_new = step(W, G)
-                subtract(W_new, W, out=U)
-            subtract(matmul(X, W_new, out=R_new), Y, out=R_new)
+                subtract(W_new, W, U)
+            subtract(matmul(X, W_new, R_new), Y, R_new)
             t += 1
             W, R = W_new, R_new
-            rr = add_reduce(multiply(R, R, out=RR), None)
+            rr = add_reduce(multiply(R, R, RR), None)
             rnorm = sqrt(rr)  # _fnorm(R), bit for bit
             res_hist.append(float(rnorm))
             if gn is not None and track_path:
@@ -538,6 +549,7 @@ def _rerun(xp: ExactProblem, pre: Preconditioner, eta64: float, iterations: int 
     G = np.empty((d, k), dtype=dtype)
     U = np.empty((d, k), dtype=dtype)
     eU = np.empty((d, k), dtype=dtype)
+    Wv, Rv = list(Ws), list(Rs)  # the per-step views, made once
     W, R = W0.copy(), R0
     res_hist = [float(r0)]
     t = 0
@@ -546,10 +558,11 @@ def _rerun(xp: ExactProblem, pre: Preconditioner, eta64: float, iterations: int 
         while t < iterations:
             m = min(nb, iterations - t)
             for i in range(m):
-                matmul(XT, R if square else grad_loss(R), out=G)
+                matmul(XT, R if square else grad_loss(R), G)
                 kern(G, U)
-                W = subtract(W, multiply(eta_a, U, out=eU), out=Ws[i])
-                R = subtract(matmul(X, W, out=Rs[i]), Y, out=Rs[i])
+                W = subtract(W, multiply(eta_a, U, eU), Wv[i])
+                R = Rv[i]
+                subtract(matmul(X, W, R), Y, R)
             Rm = Rs[:m].reshape(m, -1)
             rn = np.sqrt(add_reduce(Rm * Rm, axis=1))
             bad = ~np.isfinite(rn) | (rn > blowup)
