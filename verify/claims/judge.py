@@ -195,12 +195,13 @@ def kappa_on_ball(ci: ClaimInputs, run: RunEvidence):
     return (L / mu if mu > 0 and ctx.isfinite(L) else None), rho
 
 
-def c_bounds(ci: ClaimInputs, run: RunEvidence) -> dict:
-    """Every docs/theory.md §3.3 bound on c whose hypotheses hold for this run, by name."""
+def c_bounds(ci: ClaimInputs, run: RunEvidence, kappa_rho: tuple | None = None) -> dict:
+    """Every docs/theory.md §3.3 bound on c whose hypotheses hold for this run, by name
+    (``kappa_rho``: :func:`kappa_on_ball` of this run, when the caller has it)."""
     ctx = ci.xph.ctx
     p = ci.xph.problem
     out = {}
-    kappa, rho = kappa_on_ball(ci, run)
+    kappa, rho = kappa_rho if kappa_rho is not None else kappa_on_ball(ci, run)
     if ci.left_invariant:
         out["left_invariant (c = 1, docs/theory.md §3.2)"] = ctx.one
     if ci.pre.structure == "quadratic":
@@ -233,7 +234,7 @@ def general_bound(ci: ClaimInputs, run: RunEvidence) -> Verdict:
     c = c_empirical(ci, run)
     e = _rel_err(ci, run)
     kappa, rho = kappa_on_ball(ci, run)
-    bounds = c_bounds(ci, run)
+    bounds = c_bounds(ci, run, (kappa, rho))
     ev = {"c_empirical": _s(c, 15), "c_bounds": {k: _s(v, 8) for k, v in bounds.items()},
           "kappa_visited": _s(kappa, 6) if kappa is not None else "inf", "rho_visited": _s(rho, 6),
           "conjectured_bound": _s((kappa + 1) / (2 * ctx.sqrt(kappa)), 8) if kappa is not None else "inf",
