@@ -23,7 +23,7 @@ relative error bound of the limit (see :mod:`verify.runs`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from numeric.exact_problem import ExactProblem
@@ -54,6 +54,21 @@ class ClaimInputs:
     solver: str = "CLARABEL"
     degenerate: bool = False  # Y = X W0 exactly: the limit is W0 at t = 0 (scale 0 replaced by 1)
     equality_theorem: str | None = None  # why the limit cannot depend on eta (quadratic K), if it cannot
+    memo: dict = field(default_factory=dict, repr=False, compare=False)  # numbers several claims read (_once)
+
+
+def _once(ci: ClaimInputs, what: str, run: RunEvidence, compute):
+    """``compute()`` for ``run``, computed once for these inputs (the same number for every claim);
+    the memo holds ``run`` itself, so its key cannot be reused by another object."""
+    hit = ci.memo.get((what, id(run)))
+    if hit is None or hit[0] is not run:
+        hit = ci.memo[(what, id(run))] = (run, compute())
+    return hit[1]
+
+
+def _residual_norm(ci: ClaimInputs, run: RunEvidence):
+    """``||X W_T - Y||_F`` at the evaluation precision."""
+    return _once(ci, "residual", run, lambda: fro_norm(ci.xph.ctx, ci.xph.residual(run.W)))
 
 
 def _rel_err(ci: ClaimInputs, run: RunEvidence):
@@ -75,7 +90,7 @@ def _precision(run: RunEvidence) -> dict:
 def convergence(ci: ClaimInputs, run: RunEvidence) -> Verdict:
     ctx = ci.xph.ctx
     tr = run.traj
-    res = fro_norm(ctx, ci.xph.residual(run.W))
+    res = _residual_norm(ci, run)
     ev = {"iterations": tr.iterations, "stop_reason": tr.stop_reason, "residual": _s(res, 6),
           "residual_floor": _s(tr.residual_floor, 3), **run.tail.describe(), **_precision(run),
           "loss_nonincreasing": tr.monotone_loss, "seconds": round(tr.seconds, 3),
@@ -143,7 +158,9 @@ def _history(h: list, points: int = 12) -> list:
 
 # ----------------------------------------------------------------------------- implicit bias
 def _distance_to(ci: ClaimInputs, run: RunEvidence, target: Cols):
-    return fro_norm(ci.xph.ctx, sub(run.W, target)) / ci.scale
+    def distance():
+        return fro_norm(ci.xph.ctx, sub(run.W, target)) / ci.scale
+    return _once(ci, "distance_to_w_gd", run, distance) if target is ci.w_gd else distance()
 
 
 def _equality_verdict(cid: str, ci: ClaimInputs, run: RunEvidence, target: Cols, what: str,
@@ -189,7 +206,7 @@ def row_space_bias(ci: ClaimInputs, run: RunEvidence) -> Verdict:
 def kappa_on_ball(ci: ClaimInputs, run: RunEvidence):
     """``kappa = L/mu(rho)`` on the ball holding every visited gradient (natural norm)."""
     ctx = ci.xph.ctx
-    rho = max(ctx.mpf(run.traj.max_grad_natural), ci.xph.sigma_max * fro_norm(ctx, ci.xph.residual(run.W)))
+    rho = max(ctx.mpf(run.traj.max_grad_natural), ci.xph.sigma_max * _residual_norm(ci, run))
     L = ci.pre.smoothness(ctx, rho)
     mu = ci.pre.mu(ctx, rho)
     return (L / mu if mu > 0 and ctx.isfinite(L) else None), rho
