@@ -6,7 +6,8 @@ square loss), measured in the same run, and the time of one float64 ``check`` on
 The loops run N1 and N2 fixed steps with the same drift checkpoints; the cost per step is
 ``(T(N2) - T(N1)) / (N2 - N1)`` (best of 3, CPU time of this process), so set-up cancels.
 "float64" is ``numeric.backends.float64_loop.run_dspgd_float64`` with all its records; "longdouble"
-is the same loop in ``numpy.longdouble`` (the rounding-check rerun, without path tracking).
+is the rounding-check rerun as ``check`` runs it (``run_reference``: the same map in ``numpy.longdouble``,
+recording only ``W_T`` and the residual norms).
 """
 from __future__ import annotations
 
@@ -39,8 +40,6 @@ def per_step(run, n1, n2):
 
 
 def main() -> int:
-    import numpy as np
-
     from numeric.backends import flint_loop as flint_backend
     from numeric.backends import float64_loop as f64
     from numeric.preconditioners.catalog import make_preconditioner
@@ -60,8 +59,7 @@ def main() -> int:
             eta = f64.float64_eta(LearningRate("frac", Fraction(1, 2)).resolve(xp, pre)[0])
             n1, n2 = STEPS[(n, d, k)]
             t64 = per_step(lambda m: f64.run_dspgd_float64(xp, pre, eta, iterations=m), *STEPS64)
-            tld = per_step(lambda m: f64.run_dspgd_float64(xp, pre, eta, iterations=m, track_path=False,
-                                                           dtype=np.longdouble), *STEPS64)
+            tld = per_step(lambda m: f64.run_reference(xp, pre, eta, m), *STEPS64)
             if flint_backend.available():
                 tfl = per_step(lambda m: flint_backend.run_dspgd_flint(xp, pre, to_mpf(ctx, eta), iterations=m), n1, n2)
                 fl, ratio = f"{tfl * 1e3:.3f} ms", f"{tfl / t64:.1f}x"

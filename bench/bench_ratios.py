@@ -178,7 +178,7 @@ def sweep_vs_numpy(n1: int, n2: int) -> dict:
                 numpy_adam(p, f)
         return CLOCK() - t
     sw, base = [], []
-    for _ in range(2):  # interleaved
+    for _ in range(3):  # interleaved
         sw.append((sweep(n2) - sweep(n1)) / (n2 - n1))
         base.append(baseline(n2) / n2)
     row = {"sweep_ms": 1e3 * min(sw), "numpy_ms": 1e3 * min(base)}
@@ -227,7 +227,7 @@ def main() -> None:
             out["check_big"] = check_vs_bare(50, 400, 5, 1)
     if "sweep" in only and not args.quick:
         print("3. float64 sweep vs numpy")
-        out["sweep"] = sweep_vs_numpy(4, 24)
+        out["sweep"] = sweep_vs_numpy(4, 64)
     if "slow" in only and not args.quick:
         print("4. the slow cases")
         out["slow"] = slow_cases()

@@ -23,7 +23,7 @@ relative error bound of the limit (see :mod:`verify.runs`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from numeric.exact_problem import ExactProblem
@@ -54,6 +54,21 @@ class ClaimInputs:
     solver: str = "CLARABEL"
     degenerate: bool = False  # Y = X W0 exactly: the limit is W0 at t = 0 (scale 0 replaced by 1)
     equality_theorem: str | None = None  # why the limit cannot depend on eta (quadratic K), if it cannot
+    memo: dict = field(default_factory=dict, repr=False, compare=False)  # numbers several claims read (_once)
+
+
+def _once(ci: ClaimInputs, what: str, run: RunEvidence, compute):
+    """``compute()`` for ``run``, computed once for these inputs (the same number for every claim);
+    the memo holds ``run`` itself, so its key cannot be reused by another object."""
+    hit = ci.memo.get((what, id(run)))
+    if hit is None or hit[0] is not run:
+        hit = ci.memo[(what, id(run))] = (run, compute())
+    return hit[1]
+
+
+def _residual_norm(ci: ClaimInputs, run: RunEvidence):
+    """``||X W_T - Y||_F`` at the evaluation precision."""
+    return _once(ci, "residual", run, lambda: fro_norm(ci.xph.ctx, ci.xph.residual(run.W)))
 
 
 def _rel_err(ci: ClaimInputs, run: RunEvidence):
@@ -89,7 +104,7 @@ def _precision(run: RunEvidence) -> dict:
 def convergence(ci: ClaimInputs, run: RunEvidence) -> Verdict:
     ctx = ci.xph.ctx
     tr = run.traj
-    res = fro_norm(ctx, ci.xph.residual(run.W))
+    res = _residual_norm(ci, run)
     ev = {"iterations": tr.iterations, "stop_reason": tr.stop_reason, "residual": _s(res, 6),
           "residual_floor": _s(tr.residual_floor, 3), **run.tail.describe(), **_precision(run),
           "loss_nonincreasing": tr.monotone_loss, "seconds": round(tr.seconds, 3),
@@ -158,7 +173,9 @@ def _history(h: list, points: int = 12) -> list:
 
 # ----------------------------------------------------------------------------- implicit bias
 def _distance_to(ci: ClaimInputs, run: RunEvidence, target: Cols):
-    return fro_norm(ci.xph.ctx, sub(run.W, target)) / ci.scale
+    def distance():
+        return fro_norm(ci.xph.ctx, sub(run.W, target)) / ci.scale
+    return _once(ci, "distance_to_w_gd", run, distance) if target is ci.w_gd else distance()
 
 
 def _equality_verdict(cid: str, ci: ClaimInputs, run: RunEvidence, target: Cols, what: str,
@@ -204,18 +221,19 @@ def row_space_bias(ci: ClaimInputs, run: RunEvidence) -> Verdict:
 def kappa_on_ball(ci: ClaimInputs, run: RunEvidence):
     """``kappa = L/mu(rho)`` on the ball holding every visited gradient (natural norm)."""
     ctx = ci.xph.ctx
-    rho = max(ctx.mpf(run.traj.max_grad_natural), ci.xph.sigma_max * fro_norm(ctx, ci.xph.residual(run.W)))
+    rho = max(ctx.mpf(run.traj.max_grad_natural), ci.xph.sigma_max * _residual_norm(ci, run))
     L = ci.pre.smoothness(ctx, rho)
     mu = ci.pre.mu(ctx, rho)
     return (L / mu if mu > 0 and ctx.isfinite(L) else None), rho
 
 
-def c_bounds(ci: ClaimInputs, run: RunEvidence) -> dict:
-    """Every docs/theory.md §3.3 bound on c whose hypotheses hold for this run, by name."""
+def c_bounds(ci: ClaimInputs, run: RunEvidence, kappa_rho: tuple | None = None) -> dict:
+    """Every docs/theory.md §3.3 bound on c whose hypotheses hold for this run, by name
+    (``kappa_rho``: :func:`kappa_on_ball` of this run, when the caller has it)."""
     ctx = ci.xph.ctx
     p = ci.xph.problem
     out = {}
-    kappa, rho = kappa_on_ball(ci, run)
+    kappa, rho = kappa_rho if kappa_rho is not None else kappa_on_ball(ci, run)
     if ci.left_invariant:
         out["left_invariant (c = 1, docs/theory.md §3.2)"] = ctx.one
     if ci.pre.structure == "quadratic":
@@ -248,7 +266,7 @@ def general_bound(ci: ClaimInputs, run: RunEvidence) -> Verdict:
     c = c_empirical(ci, run)
     e = _rel_err(ci, run)
     kappa, rho = kappa_on_ball(ci, run)
-    bounds = c_bounds(ci, run)
+    bounds = c_bounds(ci, run, (kappa, rho))
     ev = {"c_empirical": _s(c, 15), "c_bounds": {k: _s(v, 8) for k, v in bounds.items()},
           "kappa_visited": _s(kappa, 6) if kappa is not None else "inf", "rho_visited": _s(rho, 6),
           "conjectured_bound": _s((kappa + 1) / (2 * ctx.sqrt(kappa)), 8) if kappa is not None else "inf",
