@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mpmath.libmp import mpf_pos
+
 from .eigen import extreme_eigenvalues
 from .flint_context import flint_available, flint_precision
-from .matrices import Cols, apply_rows, from_numpy, rows_of, solve_spd, sub
+from .matrices import Cols, apply_rows, dot, from_numpy, rows_of, solve_spd, sub
 from .problem import Problem
 
 
@@ -35,11 +37,64 @@ class ExactProblem:
     XT_rows: list
     Y: Cols
     W0: Cols
-    gram: list
-    gram_inv: list
+    _gram: list | None  # None until first read (:attr:`gram`), for a :meth:`rounded_to` problem
+    _gram_inv: list | None  # None until first read (:attr:`gram_inv`)
     sigma_min: object
     sigma_max: object
     flint: object = field(default=None, repr=False, compare=False)  # _FlintMats, when python-flint is installed
+    _source: "ExactProblem | None" = field(default=None, repr=False, compare=False)  # see :meth:`rounded_to`
+
+    @property
+    def gram(self) -> list:
+        """``X X^T`` at ``ctx``, each entry one correctly rounded dot product (with python-flint:
+        see :func:`_flint_gram`)."""
+        if self._gram is None:
+            ctx = self.ctx
+            self._gram = [[dot(ctx, a, b) for b in self.X_rows] for a in self.X_rows]
+        return self._gram
+
+    @property
+    def gram_inv(self) -> list:
+        """``(X X^T)^{-1}`` at ``ctx``: mpmath's ``inverse`` (LU) of :attr:`gram`, computed on first
+        read (a float64 check's rerun never reads it at the rerun precision); for an
+        :meth:`rounded_to` problem, the source's inverse rounded once to ``ctx``."""
+        if self._gram_inv is None:
+            ctx = self.ctx
+            if self._source is not None:
+                self._gram_inv = [[_round(ctx, v) for v in row] for row in self._source.gram_inv]
+            else:
+                n = self.problem.n
+                inv = ctx.inverse(ctx.matrix(self.gram))
+                self._gram_inv = [[inv[i, j] for j in range(n)] for i in range(n)]
+        return self._gram_inv
+
+    def rounded_to(self, ctx) -> "ExactProblem":
+        """This problem at the lower precision of ``ctx`` without a second spectral computation:
+        ``X``, ``Y``, ``W0`` (float64, exact at any precision) and the Gram matrix (each entry one
+        correctly rounded dot product, as :meth:`build`) computed at ``ctx``; ``sigma_min``,
+        ``sigma_max`` and ``(X X^T)^{-1}`` this problem's values rounded once to ``ctx`` (no less
+        accurate than :meth:`build`'s Jacobi eigenvalues and LU inverse at ``ctx`` itself, which
+        may differ from them in the last bits).  For the float64 backend, whose loop reads only
+        ``(X X^T)^{-1}`` (rounded to float64) and whose tail bound reads ``sigma``; the exact loops
+        use :meth:`build` (python-flint's ``_FlintMats`` are not carried over)."""
+        mk = ctx.make_mpf
+        conv = lambda cols: [[mk(v._mpf_) for v in c] for c in cols]  # noqa: E731  exact values
+        X_cols = conv(self.XT_rows)
+        X_rows = rows_of(X_cols)
+        return type(self)(ctx, self.problem, X_rows, X_cols, conv(self.Y), conv(self.W0), None, None,
+                          _round(ctx, self.sigma_min), _round(ctx, self.sigma_max), None, self)
+
+    @classmethod
+    def build_pair(cls, ctx, hctx, problem: Problem) -> tuple["ExactProblem", "ExactProblem"]:
+        """``(build(ctx, problem), build(hctx, problem))`` for the float64 backend: without
+        python-flint, the first is the second :meth:`rounded_to` ``ctx`` (one eigenvalue
+        computation and one inverse instead of two each); with it, both are built (its
+        ``sigma`` are certified outward bounds at each precision, which rounding to nearest
+        would not keep)."""
+        xph = cls.build(hctx, problem)
+        if flint_available():
+            return cls.build(ctx, problem), xph
+        return xph.rounded_to(ctx), xph
 
     @classmethod
     def build(cls, ctx, problem: Problem) -> "ExactProblem":
@@ -52,9 +107,8 @@ class ExactProblem:
             gram, gram_inv, G, mats = fast
             lo, hi = extreme_eigenvalues(ctx, G)  # the exact Gram matrix's spectrum, bounded outward
         else:
-            gram = [[ctx.fdot(a, b) for b in X_rows] for a in X_rows]
-            inv = ctx.inverse(ctx.matrix(gram))
-            gram_inv = [[inv[i, j] for j in range(problem.n)] for i in range(problem.n)]
+            gram = [[dot(ctx, a, b) for b in X_rows] for a in X_rows]
+            gram_inv = None  # computed on first read (gram_inv)
             lo, hi = extreme_eigenvalues(ctx, gram)
         Y = from_numpy(ctx, problem.Y)
         if mats is not None:
@@ -68,8 +122,9 @@ class ExactProblem:
         if self.flint is not None:
             f = self.flint
             return f.run(lambda: f.X * f.mat(W) - f.Y)
-        fdot = self.ctx.fdot
-        return [[fdot(row + [-1], w + [y]) for row, y in zip(self.X_rows, ycol)]
+        ctx = self.ctx
+        m1 = ctx.convert(-1)
+        return [[dot(ctx, row + [m1], w + [y]) for row, y in zip(self.X_rows, ycol)]
                 for w, ycol in zip(W, self.Y)]
 
     def XT(self, A: Cols) -> Cols:
@@ -115,6 +170,12 @@ class ExactProblem:
 
 
 FLINT_GUARD_BITS = 30
+
+
+def _round(ctx, v):
+    """The mpf ``v`` (of any context) rounded once to ``ctx``'s precision."""
+    prec, rnd = ctx._prec_rounding
+    return ctx.make_mpf(mpf_pos(v._mpf_, prec, rnd))
 
 
 def _flint_gram(ctx, X_rows: list):

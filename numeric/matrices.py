@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from mpmath.libmp import from_float, mpf_pos
+from mpmath.libmp import from_float, mpf_mul, mpf_pos, mpf_sum
 
 Vec = list
 Cols = list  # list of columns
@@ -47,10 +47,22 @@ def copy(cols: Cols) -> Cols:
     return [list(c) for c in cols]
 
 
+def dot(ctx, a: Sequence, b: Sequence):
+    """``sum_i a_i b_i`` with one rounding to ``ctx``: ``ctx.fdot(a, b)`` for real mpf entries (of
+    any context), the same numbers by the same calls (exact products ``mpf_mul``, one
+    ``mpf_sum`` at ``ctx``'s precision) without fdot's per-entry type dispatch; other entries
+    (ints, floats, mpc) go to ``ctx.fdot`` itself."""
+    try:
+        terms = [mpf_mul(x._mpf_, y._mpf_) for x, y in zip(a, b)]
+    except AttributeError:
+        return ctx.fdot(a, b)
+    prec, rnd = ctx._prec_rounding
+    return ctx.make_mpf(mpf_sum(terms, prec, rnd))
+
+
 def apply_rows(ctx, rows: Sequence[Vec], cols: Cols) -> Cols:
     """Product ``M @ A`` where ``M`` is given by its rows and ``A`` by its columns."""
-    fdot = ctx.fdot
-    return [[fdot(r, c) for r in rows] for c in cols]
+    return [[dot(ctx, r, c) for r in rows] for c in cols]
 
 
 def add(a: Cols, b: Cols) -> Cols:
@@ -72,7 +84,7 @@ def inner(ctx, a: Cols, b: Cols):
 
 def fro_norm(ctx, a: Cols):
     """Frobenius norm ``||A||_F``."""
-    return ctx.sqrt(ctx.fsum(ctx.fdot(c, c) for c in a))
+    return ctx.sqrt(ctx.fsum(dot(ctx, c, c) for c in a))
 
 
 def max_abs(ctx, a: Cols):

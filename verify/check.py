@@ -158,8 +158,10 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
     if settings.backend == "float64":
         dps = max(dps, FLOAT64_MIN_EVAL_DPS)  # evaluation precision; the loop itself is float64
     with working_precision(dps) as ctx, working_precision(dps + settings.rerun_extra_digits) as hctx:
-        xp = ExactProblem.build(ctx, p)
-        xph = ExactProblem.build(hctx, p)
+        if settings.backend == "float64":  # the float64 loop reads xp's sigma and (X X^T)^-1 only
+            xp, xph = ExactProblem.build_pair(ctx, hctx, p)
+        else:
+            xp, xph = ExactProblem.build(ctx, p), ExactProblem.build(hctx, p)
         backend = settings.backend
         if backend == "flint":  # the record states the loop actually run: mpmath for a K without a fast path
             from numeric.backends.flint_loop import supported
@@ -172,6 +174,7 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
                 if "float64_step" in pre.extra:
                     raise InputError(f"{pre.name}: no float64 loop for this problem (loss {p.loss.name})")
                 from numeric.backends.flint_loop import supported  # a user K: the exact loop, flint when it has a kernel
+                xp = ExactProblem.build(ctx, p)  # the exact loop's own build, as for --backend mpmath/flint
                 backend = "flint" if supported(xp, pre) else "mpmath"
         runs = [run_at(lr, pre, xp, xph, settings.max_iter, settings.timeout, backend, settings.deadline)
                 for lr in settings.lrs]
