@@ -43,6 +43,7 @@ class ExactProblem:
     sigma_max: object
     flint: object = field(default=None, repr=False, compare=False)  # _FlintMats, when python-flint is installed
     _source: "ExactProblem | None" = field(default=None, repr=False, compare=False)  # see :meth:`rounded_to`
+    _bounds: tuple | None = field(default=None, repr=False, compare=False)  # (lo, hi): sigma^2 bounded outward
 
     @property
     def gram(self) -> list:
@@ -69,31 +70,38 @@ class ExactProblem:
         return self._gram_inv
 
     def rounded_to(self, ctx) -> "ExactProblem":
-        """This problem at the lower precision of ``ctx`` without a second spectral computation:
-        ``X``, ``Y``, ``W0`` (float64, exact at any precision) and the Gram matrix (each entry one
-        correctly rounded dot product, as :meth:`build`) computed at ``ctx``; ``sigma_min``,
-        ``sigma_max`` and ``(X X^T)^{-1}`` this problem's values rounded once to ``ctx`` (no less
-        accurate than :meth:`build`'s Jacobi eigenvalues and LU inverse at ``ctx`` itself, which
-        may differ from them in the last bits).  For the float64 backend, whose loop reads only
-        ``(X X^T)^{-1}`` (rounded to float64) and whose tail bound reads ``sigma``; the exact loops
-        use :meth:`build` (python-flint's ``_FlintMats`` are not carried over)."""
+        """This problem at the lower precision of ``ctx`` without a second spectral computation or
+        inverse.  ``X``, ``Y``, ``W0`` are float64, exact at any precision; python-flint's exact
+        ``X``, ``X^T``, ``Y`` are shared (its products still run at ``ctx.prec + 30`` bits and are
+        rounded once to ``ctx``, as :meth:`build`'s), ``X X^T`` is recomputed there.  The bounds
+        ``lo <= lambda_min(X X^T)``, ``hi >= lambda_max`` are this problem's rounded outward to
+        ``ctx`` (so still bounds; python-flint's are certified) and ``sigma = sqrt`` of them at
+        ``ctx``, as in :meth:`build`; ``(X X^T)^{-1}`` is this problem's rounded once to ``ctx``
+        (read lazily).  :meth:`build` at ``ctx`` itself may differ from these in the last bits
+        (its eigenvalues and inverse computed at the lower precision): they are no less accurate.
+        For the float64 backend, whose loop reads ``(X X^T)^{-1}`` rounded to float64 and whose
+        tail bound reads ``sigma``; the exact loops use :meth:`build`."""
         mk = ctx.make_mpf
         conv = lambda cols: [[mk(v._mpf_) for v in c] for c in cols]  # noqa: E731  exact values
         X_cols = conv(self.XT_rows)
         X_rows = rows_of(X_cols)
+        lo_h, hi_h = self._bounds
+        prec = ctx.prec
+        lo, hi = mk(mpf_pos(lo_h._mpf_, prec, "f")), mk(mpf_pos(hi_h._mpf_, prec, "c"))
+        mats = None
+        if self.flint is not None:
+            f = self.flint
+            with flint_precision(prec + FLINT_GUARD_BITS):
+                mats = _FlintMats(ctx, f.X, f.XT, f.X * f.XT)
+            mats.Y = f.Y
         return type(self)(ctx, self.problem, X_rows, X_cols, conv(self.Y), conv(self.W0), None, None,
-                          _round(ctx, self.sigma_min), _round(ctx, self.sigma_max), None, self)
+                          ctx.sqrt(lo), ctx.sqrt(hi), mats, self, (lo, hi))
 
     @classmethod
     def build_pair(cls, ctx, hctx, problem: Problem) -> tuple["ExactProblem", "ExactProblem"]:
-        """``(build(ctx, problem), build(hctx, problem))`` for the float64 backend: without
-        python-flint, the first is the second :meth:`rounded_to` ``ctx`` (one eigenvalue
-        computation and one inverse instead of two each); with it, both are built (its
-        ``sigma`` are certified outward bounds at each precision, which rounding to nearest
-        would not keep)."""
+        """``(xp, xph)`` for the float64 backend: ``xph = build(hctx, problem)`` and ``xp`` it
+        :meth:`rounded_to` ``ctx`` (one eigenvalue computation and one inverse instead of two each)."""
         xph = cls.build(hctx, problem)
-        if flint_available():
-            return cls.build(ctx, problem), xph
         return xph.rounded_to(ctx), xph
 
     @classmethod
@@ -114,7 +122,7 @@ class ExactProblem:
         if mats is not None:
             mats.Y = mats.mat(Y)
         return cls(ctx, problem, X_rows, XT_rows, Y, from_numpy(ctx, problem.W0), gram, gram_inv,
-                   ctx.sqrt(lo), ctx.sqrt(hi), mats)
+                   ctx.sqrt(lo), ctx.sqrt(hi), mats, None, (lo, hi))
 
     def residual(self, W: Cols) -> Cols:
         """``R = X W - Y``, each entry one correctly rounded dot product (with python-flint: a ball
