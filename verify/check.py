@@ -31,7 +31,7 @@ from symbolic.timebox import CommandTimeout, command_within
 from .claims import judge as C
 from .characterization import characterize
 from .claims.equal_limits import equality_theorem
-from .envelope import complete_check_record, tool_version
+from .envelope import complete_check_record, tool
 from .runs import LearningRate, run_at
 from .verdict import DEFAULT_TOL, Verdict, exit_status
 
@@ -210,7 +210,7 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
         L = pre.L(hctx)
         mu0 = pre.mu(hctx, hctx.zero)
         record = {
-            "tool": {"name": "dspgd-verify", "version": _version()},
+            "tool": tool(),
             "preconditioner": {**pre.describe(), "convex": facts["convex"].status,
                                **_hessian(pre),
                                "isotropic": isotropic, "row_space_preserving": left_inv,
@@ -270,7 +270,7 @@ def stopped(problem: Problem, description: dict, facts: dict, settings: Settings
     ``verdict`` and ``why``, of a check stopped for that reason (:func:`out_of_time`)."""
     verdict = verdict or C.assumptions_from_facts(facts)
     record = {
-        "tool": {"name": "dspgd-verify", "version": _version()},
+        "tool": tool(),
         "preconditioner": {**description, "facts": {k: f.status for k, f in facts.items()},
                            "convex": facts["convex"].status if "convex" in facts else "unknown"},
         "problem": problem.describe(),
@@ -323,8 +323,3 @@ def check_by_name(problem: Problem, name: str, params: dict, settings: Settings,
                            ran_out(settings.deadline, "before this check started"))
     pre = make_preconditioner(name, params, shape=(problem.d, problem.k), seed=problem.seed or 0, H=H)
     return check(problem, pre, settings)
-
-
-@lru_cache(maxsize=1)
-def _version() -> str:
-    return tool_version()

@@ -18,6 +18,8 @@ The JSON Schema is ``verify/schema/output.schema.json`` (``dspgd-verify schema``
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import json
 from importlib import resources
 
@@ -28,8 +30,10 @@ SCHEMA_VERSION = "2.0"
 CLAIM_KEYS = ("id", "lr", "lr_fraction", "verdict", "error_bound", "exact", "reason", "evidence", "prediction")
 
 
+@lru_cache(maxsize=1)
 def tool_version() -> str:
-    """The installed distribution's version, else the source tree's :data:`verify.__version__`."""
+    """The installed distribution's version, else the source tree's :data:`verify.__version__`
+    (read once per process: the metadata lookup scans the installed distributions)."""
     try:
         from importlib.metadata import version
         return version("dspgd-verify")

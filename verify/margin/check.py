@@ -35,7 +35,7 @@ from .hypotheses import outside_note, run_hypotheses
 from .kkt import certified_kkt_profile, kkt_profile
 from .kkt_claims import KKTEvidence, decide_kkt
 from .reference import distance_to_optimal_set, solve_reference
-from ..envelope import complete_margin_record
+from ..envelope import complete_margin_record, tool
 from ..verdict import Verdict, exit_status
 
 STANDARD = ("l2", "linf", "spectral", "hybrid")
@@ -394,7 +394,7 @@ def margin_check(prob: MarginProblem, opt: Optimizer, settings: MarginSettings) 
                 c["reason"] = f"{c['reason']} [{outside}]"
         claims.append(c)
     record = {
-        "tool": {"name": "dspgd-verify", "version": _version()},
+        "tool": tool(),
         "optimizer": {"name": opt.name, "params": {k: str(v) for k, v in opt.params.items()},
                       "predicted_norm": opt.predicted.label if opt.predicted else None,
                       "covered_by_theory": opt.covered},
@@ -470,8 +470,3 @@ def _layout(prob) -> str:
     if prob.W_shape is not None:
         return f"(vec_row_major(W) with W of shape {tuple(prob.W_shape)}, b of size {prob.b_size})"
     return f"w of size {prob.n_params}"
-
-
-def _version() -> str:
-    from ..check import _version as v
-    return v()
