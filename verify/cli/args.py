@@ -64,3 +64,18 @@ def provenance(args) -> dict:
     return {"tool": tool(), "command_line": line,
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "python": sys.version.split()[0]}
+
+
+def resolve_backend(name: str, accepted: tuple[str, ...]) -> str:
+    """The DSPGD loop ``--backend name`` asks for: one of ``accepted`` (else :class:`InputError`),
+    ``flint`` only where python-flint is installed, ``auto`` resolved to flint when it is (else
+    mpmath)."""
+    from numeric.backends.flint_loop import available
+    if name not in accepted:
+        raise InputError(f"--backend {name!r} is not available (accepted: {', '.join(accepted)})")
+    if name == "flint" and not available():
+        raise InputError("--backend flint needs python-flint: pip install python-flint "
+                         "(or, from a clone, pip install '.[fast]')")
+    if name == "auto":
+        return "flint" if available() else "mpmath"
+    return name

@@ -27,12 +27,12 @@ from ..check import Settings, check, check_by_name, out_of_time, stopped
 from ..claims.parse import parse_claim
 from ..library_check import LIBRARY, library_backend, library_preconditioner
 from ..report.tables import check_header, claims_table, refutation_notes
-from ..runs import LearningRate, default_backend
+from ..runs import LearningRate
 from ..envelope import results_envelope, statuses
 from ..predictions import summary_line
 from ..progress import progress_for
 from ..verdict import DEFAULT_TOL
-from .args import provenance, status_line
+from .args import provenance, resolve_backend, status_line
 from .limits import Budget
 
 
@@ -94,6 +94,7 @@ def parse_lrs(args) -> tuple:
 
 
 DEFAULT_SIZE = (6, 24, 2)  # n, d, k of the generated problem
+CHECK_BACKENDS = ("auto", "mpmath", "flint", "float64")
 
 
 def make_problem(args, loss=None, arrays: dict | None = None) -> tuple[Problem, np.ndarray | None]:
@@ -127,18 +128,12 @@ def cmd_check(args) -> int:
 
 def run_check(args) -> tuple[list[dict], list[dict]]:
     """Validate ``args`` (InputError on bad input), run every check: ``(records, histories)``."""
-    from numeric.backends import flint_loop as flint_backend
     if args.report is not None:
         from ..report.files import validate_report_path
         validate_report_path(args.report)
-    if args.backend not in ("auto", "mpmath", "flint", "float64"):
-        raise InputError(f"--backend {args.backend!r} is not available (accepted: auto, mpmath, flint, float64)")
-    if args.preconditioner in LIBRARY:
+    if args.preconditioner in LIBRARY and args.backend in CHECK_BACKENDS:
         args.backend = library_backend(args.preconditioner, args.backend)
-    if args.backend == "flint" and not flint_backend.available():
-        raise InputError("--backend flint needs python-flint: pip install python-flint (or, from a clone, pip install '.[fast]')")
-    if args.backend == "auto":
-        args.backend = default_backend()
+    args.backend = resolve_backend(args.backend, CHECK_BACKENDS)
     params = getattr(args, "param_values", None) or parse_assignments(args.param)
     custom = args.K is not None or args.update is not None
     if custom and args.preconditioner:

@@ -24,7 +24,7 @@ from symbolic.timebox import CommandTimeout
 from .limits import Budget
 
 from ..envelope import envelope
-from .args import provenance
+from .args import provenance, resolve_backend
 
 MAX_FRACTIONS = 200
 DEFAULT_FRACTIONS = "0.02,0.05,0.1,0.2,0.45,0.9"
@@ -152,18 +152,12 @@ def study_status(study) -> int:
 
 def run_lr_study(args):
     """Validate ``args`` (InputError on bad input) and run the study."""
-    from numeric.backends import flint_loop as flint_backend
-
     from ..lr_study import lr_study
     if args.report is not None:
         from ..report.files import validate_report_path
         validate_report_path(args.report)
     fractions = parse_fractions(args.fractions)
-    if args.backend not in ("auto", "mpmath", "flint"):
-        raise InputError(f"--backend {args.backend!r} is not available (accepted: auto, mpmath, flint)")
-    if args.backend == "flint" and not flint_backend.available():
-        raise InputError("--backend flint needs python-flint: pip install python-flint (or, from a clone, pip install '.[fast]')")
-    backend = ("flint" if flint_backend.available() else "mpmath") if args.backend == "auto" else args.backend
+    backend = resolve_backend(args.backend, ("auto", "mpmath", "flint"))
     budget = Budget(parse_timeout(args.timeout))
     try:
         problem, pre, left_inv = _build(args, budget)

@@ -22,6 +22,7 @@ from ..campaign.journal import Journal, complete_rows, journal_path, resumable_r
 from ..check import Settings
 from ..envelope import envelope
 from ..verdict import exit_status
+from .args import resolve_backend
 
 
 def add_parser(sub) -> None:
@@ -55,13 +56,7 @@ def _int(text, what: str, lo: int, hi: int) -> int:
 def settings_from_args(args) -> Settings:
     from numeric.precision import MAX_DPS, MIN_DPS
     backend = args.backend
-    if backend not in ("float64", "auto", "mpmath", "flint"):
-        raise InputError(f"--backend {backend!r}: choose float64, auto, mpmath or flint")
-    from numeric.backends import flint_loop as flint_backend
-    if backend == "auto":
-        backend = "flint" if flint_backend.available() else "mpmath"
-    if backend == "flint" and not flint_backend.available():
-        raise InputError("--backend flint needs python-flint: pip install python-flint (or, from a clone, pip install '.[fast]')")
+    backend = resolve_backend(backend, ("float64", "auto", "mpmath", "flint"))
     dps = 50 if args.dps is None else _int(args.dps, "--dps", MIN_DPS, MAX_DPS)
     check_tolerance(args.tol)
     timeout = parse_timeout(args.timeout)
