@@ -1,6 +1,6 @@
 """The ratios of issue 15, each against its baseline measured in the same run (interleaved).
 
-    python bench/bench_ratios.py            # about 10 minutes on a 2-core machine
+    python bench/bench_ratios.py            # about 3 minutes on a 2-core machine
     python bench/bench_ratios.py --quick    # the per-iteration ratios and the small check only
 
 1. **User K vs catalogue K, per iteration** (flint loop, n=10, d=40, k=3, 50 digits): adam's,
@@ -9,14 +9,16 @@
    ``(T(N2) - T(N1)) / (N2 - N1)`` (set-up and checkpoints cancel), best of 3, the catalogue and
    the user K alternating.
 2. **A whole check vs its bare flint iterations**: ``dspgd-verify check --preconditioner adam
-   --dps 50`` in a fresh process (its CPU time, start-up and imports included), against a bare
-   python-flint loop (three ``arb_mat`` products and adam's map, nothing recorded) run for the
-   same number of iterations T of each learning rate at P = 50 and at P + 20 digits.  At
-   n=10, d=40, k=3 and at n=50, d=400, k=5.
-3. **A float64 sweep vs numpy**: ``dspgd-verify sweep --preconditioners adam --sizes 6x24x2
-   --fractions 0.45,0.9 --jobs 1`` over N1 and N2 seeds (per instance = the difference / (N2 - N1),
-   so start-up cancels), against a plain numpy adam DSPGD loop (400 steps per fraction) plus a
-   least-squares ``W_GD`` on the same instances.
+   --dps 50`` in a fresh process (its CPU time from the process's start, imports included, to the
+   end of the check), against a bare python-flint loop (three ``arb_mat`` products and adam's map,
+   nothing recorded) run in that same process right after, for the same number of iterations T
+   of each learning rate at P = 50 and at P + 20 digits; the median over 3 processes (2 for the
+   large one).  At n=10, d=40, k=3 and at n=50, d=400, k=5.
+3. **A float64 sweep vs numpy**: the instances of ``dspgd-verify sweep --preconditioners adam
+   --sizes 6x24x2 --fractions 0.45,0.9 --jobs 1 --out FILE`` run by the sweep's own
+   ``run_sweep`` (checks, rows, journal) in this process, in blocks interleaved with a plain numpy
+   adam DSPGD loop (400 steps per fraction) plus a least-squares ``W_GD`` on the same instances
+   (:func:`sweep_vs_numpy`).
 4. **The slow cases of the issue**: a locally Lipschitz user K at ``--lr-frac 0.9`` and
    ``lr-study --K "log(cosh(g))"``, wall and CPU time.
 
@@ -115,31 +117,51 @@ def child(args: list[str], timeout: float = 3600) -> tuple[float, float, str, in
 
 
 # ----------------------------------------------------------------------------- 2. check vs bare flint
+CHECK_CHILD = """
+import contextlib, io, json, sys, time
+sys.path.insert(0, {root!r})
+from verify.cli.app import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    status = main({argv!r})
+check_cpu = time.process_time()  # this process so far: interpreter start, imports and the whole check
+from bench.bench_dspgd import raw_flint
+from numeric.precision import working_precision
+from numeric.problem import random_problem
+rec = json.loads(out.getvalue())
+problem = random_problem({n}, {d}, {k}, seed=0)
+bare = 0.0
+for c in [c for c in rec["claims"] if c["id"] == "convergence"]:
+    for dps in (50, 70):
+        with working_precision(dps) as ctx:
+            bare += raw_flint(problem, ctx.prec, float(c["lr"]), c["evidence"]["iterations"])[0]
+print(json.dumps({{"status": status, "check_cpu": check_cpu, "bare_cpu": bare,
+                  "iterations": [c["evidence"]["iterations"] for c in rec["claims"] if c["id"] == "convergence"],
+                  "verdicts": sorted({{c["verdict"] for c in rec["claims"]}})}}))
+"""
+
+
 def check_vs_bare(n: int, d: int, k: int, repeats: int) -> dict:
-    from numeric.precision import working_precision
-    from numeric.problem import random_problem
-    args = ["-m", "verify.cli", "check", "--preconditioner", "adam", "--n", str(n), "--d", str(d), "--k", str(k),
-            "--dps", "50", "--json"]
-    problem = random_problem(n, d, k, seed=0)
-    cpus, bares, rec = [], [], None
-    for _ in range(repeats):  # interleaved: the check, then its bare iterations
-        _, cpu, out, _ = child(args)
-        cpus.append(cpu)
-        rec = json.loads(out)
-        conv = [c for c in rec["claims"] if c["id"] == "convergence"]
-        bare = 0.0
-        for c in conv:
-            T, eta = c["evidence"]["iterations"], float(c["lr"])
-            for dps in (50, 70):
-                with working_precision(dps) as ctx:
-                    bare += raw_flint(problem, ctx.prec, eta, T)[0]
-        bares.append(bare)
-    its = [c["evidence"]["iterations"] for c in rec["claims"] if c["id"] == "convergence"]
-    row = {"n": n, "d": d, "k": k, "check_cpu": min(cpus), "bare_cpu": min(bares), "iterations": its,
-           "verdicts": sorted({c["verdict"] for c in rec["claims"]})}
-    row["ratio"] = row["check_cpu"] / row["bare_cpu"]
+    """``dspgd-verify check --preconditioner adam --dps 50`` in a fresh process, against the bare
+    python-flint loop (:func:`bench.bench_dspgd.raw_flint`) run for the same T at P and P + 20 in
+    that same process right after the check (so both are timed within seconds of each other and a
+    shared machine's drift in speed falls on both).  The check's cost is the process's CPU time
+    from its start (imports included) to the end of the check.  ``repeats`` fresh processes; the
+    ratio is the median of theirs."""
+    import statistics
+    argv = ["check", "--preconditioner", "adam", "--n", str(n), "--d", str(d), "--k", str(k), "--dps", "50", "--json"]
+    runs = []
+    for _ in range(repeats):
+        code = CHECK_CHILD.format(root=ROOT, argv=argv, n=n, d=d, k=k)
+        _, _, out, _ = child(["-c", code])
+        runs.append(json.loads(out.strip().splitlines()[-1]))
+    ratios = [r["check_cpu"] / r["bare_cpu"] for r in runs]
+    row = {"n": n, "d": d, "k": k, "check_cpu": statistics.median(r["check_cpu"] for r in runs),
+           "bare_cpu": statistics.median(r["bare_cpu"] for r in runs), "iterations": runs[-1]["iterations"],
+           "verdicts": runs[-1]["verdicts"], "ratios": ratios, "ratio": statistics.median(ratios)}
     print(f"  check adam {n}x{d}x{k} dps 50: process {row['check_cpu']:.2f} s CPU, bare flint iterations "
-          f"(T = {its} at 50 and 70 digits) {row['bare_cpu']:.2f} s: {row['ratio']:.2f}x", flush=True)
+          f"(T = {row['iterations']} at 50 and 70 digits) {row['bare_cpu']:.2f} s: {row['ratio']:.2f}x "
+          f"(median of {repeats} processes: {', '.join(f'{x:.2f}' for x in ratios)})", flush=True)
     return row
 
 
@@ -158,33 +180,54 @@ def numpy_adam(problem, frac: float, steps: int = 400):
     return W, w_gd
 
 
-def sweep_vs_numpy(n1: int, n2: int) -> dict:
+def sweep_vs_numpy(rounds: int = 24, block: int = 10) -> dict:
+    """The float64 sweep's cost per instance against the numpy baseline on the same instances, both
+    in this one process, finely interleaved: ``rounds`` times, ``block`` new instances go through
+    :func:`verify.campaign.sweep.run_sweep` exactly as ``dspgd-verify sweep --preconditioners adam
+    --sizes 6x24x2 --fractions 0.45,0.9 --jobs 1 --out FILE`` runs them (each check, its rows, the
+    journal's append and fsync of ``FILE.partial.csv``), then the same ``block`` instances through
+    :func:`numpy_adam` (problems built beforehand, as the baseline has no checks to make).  CPU
+    time of each block; the ratio is the sum over rounds of the sweep's time over the numpy
+    loop's, and the median of the per-round ratios is printed beside it.  Interleaving at this
+    grain cancels the slow drifts of a shared machine's speed, which two long child processes
+    (the earlier method: a 4- and a 64-seed sweep, their difference) do not.  The one-off costs
+    of the command (imports, the symbolic facts, warm-up) are left out by a first, unmeasured block."""
+    import io
+    import statistics
     import tempfile
 
     from numeric.problem import random_problem
-
-    def sweep(seeds: int) -> float:
-        with tempfile.TemporaryDirectory() as tmp:
-            args = ["-m", "verify.cli", "sweep", "--preconditioners", "adam", "--sizes", "6x24x2",
-                    "--seeds", f"0..{seeds - 1}", "--fractions", "0.45,0.9", "--jobs", "1",
-                    "--out", os.path.join(tmp, "out.csv"), "--json"]
-            return child(args)[1]
-
-    def baseline(seeds: int) -> float:
-        probs = [random_problem(6, 24, 2, seed=s) for s in range(seeds)]
-        t = CLOCK()
-        for p in probs:
-            for f in (0.45, 0.9):
-                numpy_adam(p, f)
-        return CLOCK() - t
-    sw, base = [], []
-    for _ in range(3):  # interleaved
-        sw.append((sweep(n2) - sweep(n1)) / (n2 - n1))
-        base.append(baseline(n2) / n2)
-    row = {"sweep_ms": 1e3 * min(sw), "numpy_ms": 1e3 * min(base)}
+    from verify.campaign.journal import Journal
+    from verify.campaign.sweep import Instance, Progress, parse_fractions, run_sweep
+    from verify.check import Settings
+    settings = Settings(dps=50, lrs=parse_fractions("0.45,0.9"), backend="float64")
+    sweep_t, base_t = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        journal = Journal(os.path.join(tmp, "out.csv"), [])
+        quiet = Progress(rounds * block + block, stream=io.StringIO())
+        run_sweep([Instance(6, 24, 2, s) for s in range(block)], ("adam",), settings, progress=quiet,
+                  on_rows=journal.append)  # warm-up, not measured
+        for r in range(1, rounds + 1):
+            seeds = range(r * block, (r + 1) * block)
+            insts = [Instance(6, 24, 2, s) for s in seeds]
+            probs = [random_problem(6, 24, 2, seed=s) for s in seeds]
+            t = CLOCK()
+            run_sweep(insts, ("adam",), settings, progress=quiet, on_rows=journal.append)
+            sweep_t.append((CLOCK() - t) / block)
+            t = CLOCK()
+            for p in probs:
+                for f in (0.45, 0.9):
+                    numpy_adam(p, f)
+            base_t.append((CLOCK() - t) / block)
+        journal.close()
+    row = {"sweep_ms": 1e3 * sum(sweep_t) / rounds, "numpy_ms": 1e3 * sum(base_t) / rounds,
+           "instances": rounds * block}
     row["ratio"] = row["sweep_ms"] / row["numpy_ms"]
-    print(f"  float64 sweep adam 6x24x2, two fractions, one process: {row['sweep_ms']:.1f} ms CPU per instance; "
-          f"numpy loop (400 steps per fraction) + lstsq W_GD: {row['numpy_ms']:.2f} ms: {row['ratio']:.2f}x", flush=True)
+    row["median_round_ratio"] = statistics.median(a / b for a, b in zip(sweep_t, base_t))
+    print(f"  float64 sweep adam 6x24x2, two fractions, one process ({row['instances']} instances, {rounds} interleaved "
+          f"rounds): {row['sweep_ms']:.1f} ms CPU per instance; numpy loop (400 steps per fraction) + lstsq W_GD: "
+          f"{row['numpy_ms']:.2f} ms: {row['ratio']:.2f}x (median over rounds {row['median_round_ratio']:.2f}x)",
+          flush=True)
     return row
 
 
@@ -222,12 +265,12 @@ def main() -> None:
         out["user_k"] = user_vs_catalogue(args.quick)
     if "check" in only:
         print("2. whole check vs bare flint iterations")
-        out["check_small"] = check_vs_bare(10, 40, 3, 1 if args.quick else 2)
+        out["check_small"] = check_vs_bare(10, 40, 3, 1 if args.quick else 3)
         if not args.quick:
-            out["check_big"] = check_vs_bare(50, 400, 5, 1)
+            out["check_big"] = check_vs_bare(50, 400, 5, 2)
     if "sweep" in only and not args.quick:
         print("3. float64 sweep vs numpy")
-        out["sweep"] = sweep_vs_numpy(4, 64)
+        out["sweep"] = sweep_vs_numpy()
     if "slow" in only and not args.quick:
         print("4. the slow cases")
         out["slow"] = slow_cases()

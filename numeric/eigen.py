@@ -18,13 +18,15 @@ from .flint_context import flint_available, flint_precision
 GUARD_BITS = 30
 
 
-def extreme_eigenvalues(ctx, rows: list) -> tuple:
-    """``(lo, hi)`` bounding the spectrum of the symmetric matrix ``rows`` (mpf of ``ctx``, or
-    python-flint ``arb`` balls); see the module docstring."""
+def extreme_eigenvalues(ctx, rows) -> tuple:
+    """``(lo, hi)`` bounding the spectrum of the symmetric matrix ``rows`` (rows of mpf of ``ctx``
+    or of python-flint ``arb`` balls, or an ``arb_mat``); see the module docstring."""
     if flint_available():
         out = _flint_bounds(ctx, rows)
         if out is not None:
             return out
+    if hasattr(rows, "nrows"):  # an arb_mat
+        rows = [[rows[i, j] for j in range(rows.ncols())] for i in range(rows.nrows())]
     m = ctx.matrix([[_to_mpf(ctx, v) for v in r] for r in rows])
     lam = ctx.eigsy(m, eigvals_only=True)
     vals = [lam[i] for i in range(len(rows))]
@@ -38,7 +40,7 @@ def _to_mpf(ctx, v):
 def _flint_bounds(ctx, rows):
     from flint import acb_mat, arb, arb_mat
     with flint_precision(ctx.prec + GUARD_BITS):
-        M = arb_mat([[v if isinstance(v, arb) else arb(v) for v in r] for r in rows])
+        M = rows if isinstance(rows, arb_mat) else arb_mat([[v if isinstance(v, arb) else arb(v) for v in r] for r in rows])
         try:
             eig = acb_mat(M).eig()
         except (ValueError, ZeroDivisionError):

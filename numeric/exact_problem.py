@@ -33,8 +33,8 @@ class ExactProblem:
 
     ctx: object
     problem: Problem
-    X_rows: list
-    XT_rows: list
+    _X_cols: list | None  # X by columns (= X^T by rows); None until first read (:attr:`XT_rows`)
+    _X_rows: list | None  # None until first read (:attr:`X_rows`)
     Y: Cols
     W0: Cols
     _gram: list | None  # None until first read (:attr:`gram`), for a :meth:`rounded_to` problem
@@ -44,6 +44,29 @@ class ExactProblem:
     flint: object = field(default=None, repr=False, compare=False)  # _FlintMats, when python-flint is installed
     _source: "ExactProblem | None" = field(default=None, repr=False, compare=False)  # see :meth:`rounded_to`
     _bounds: tuple | None = field(default=None, repr=False, compare=False)  # (lo, hi): sigma^2 bounded outward
+    derived: dict = field(default_factory=dict, repr=False, compare=False)  # what later steps derive once per problem
+
+    @property
+    def XT_rows(self) -> list:
+        """The rows of ``X^T`` (the columns of ``X``) as mpf of ``ctx``: :meth:`build` rounds the float64
+        entries to ``ctx``, a :meth:`rounded_to` problem takes its source's exactly.  Computed on first
+        read: with python-flint the products of :class:`ExactProblem` run on ``arb_mat`` and a
+        float64 check never reads them."""
+        if self._X_cols is None:
+            src = self._source
+            if src is not None:
+                mk = self.ctx.make_mpf
+                self._X_cols = [[mk(v._mpf_) for v in c] for c in src.XT_rows]
+            else:
+                self._X_cols = from_numpy(self.ctx, self.problem.X)
+        return self._X_cols
+
+    @property
+    def X_rows(self) -> list:
+        """The rows of ``X`` as mpf of ``ctx`` (see :attr:`XT_rows`)."""
+        if self._X_rows is None:
+            self._X_rows = rows_of(self.XT_rows)
+        return self._X_rows
 
     @property
     def gram(self) -> list:
@@ -51,7 +74,10 @@ class ExactProblem:
         see :func:`_flint_gram`)."""
         if self._gram is None:
             ctx = self.ctx
-            self._gram = [[dot(ctx, a, b) for b in self.X_rows] for a in self.X_rows]
+            if self.flint is not None and self._source is None:  # :meth:`build`'s python-flint balls
+                self._gram = _midpoints(ctx, self.flint.G)
+            else:
+                self._gram = [[dot(ctx, a, b) for b in self.X_rows] for a in self.X_rows]
         return self._gram
 
     @property
@@ -63,6 +89,8 @@ class ExactProblem:
             ctx = self.ctx
             if self._source is not None:
                 self._gram_inv = [[_round(ctx, v) for v in row] for row in self._source.gram_inv]
+            elif self.flint is not None and self.flint.G_inv is not None:  # :meth:`build`'s python-flint balls
+                self._gram_inv = _midpoints(ctx, self.flint.G_inv)
             else:
                 n = self.problem.n
                 inv = ctx.inverse(ctx.matrix(self.gram))
@@ -83,8 +111,6 @@ class ExactProblem:
         tail bound reads ``sigma``; the exact loops use :meth:`build`."""
         mk = ctx.make_mpf
         conv = lambda cols: [[mk(v._mpf_) for v in c] for c in cols]  # noqa: E731  exact values
-        X_cols = conv(self.XT_rows)
-        X_rows = rows_of(X_cols)
         lo_h, hi_h = self._bounds
         prec = ctx.prec
         lo, hi = mk(mpf_pos(lo_h._mpf_, prec, "f")), mk(mpf_pos(hi_h._mpf_, prec, "c"))
@@ -94,7 +120,7 @@ class ExactProblem:
             with flint_precision(prec + FLINT_GUARD_BITS):
                 mats = _FlintMats(ctx, f.X, f.XT, f.X * f.XT)
             mats.Y = f.Y
-        return type(self)(ctx, self.problem, X_rows, X_cols, conv(self.Y), conv(self.W0), None, None,
+        return type(self)(ctx, self.problem, None, None, conv(self.Y), conv(self.W0), None, None,
                           ctx.sqrt(lo), ctx.sqrt(hi), mats, self, (lo, hi))
 
     @classmethod
@@ -106,22 +132,25 @@ class ExactProblem:
 
     @classmethod
     def build(cls, ctx, problem: Problem) -> "ExactProblem":
-        X_cols = from_numpy(ctx, problem.X)  # d columns of length n
-        X_rows = rows_of(X_cols)  # n rows of length d
-        XT_rows = X_cols  # rows of X^T are the columns of X
-        fast = _flint_gram(ctx, X_rows) if flint_available() else None
+        exact64 = ctx.prec >= 53  # float64 data is exact at ctx: python-flint takes the arrays as they are
         mats = None
-        if fast is not None:
-            gram, gram_inv, G, mats = fast
-            lo, hi = extreme_eigenvalues(ctx, G)  # the exact Gram matrix's spectrum, bounded outward
+        if flint_available():
+            mats = _flint_gram(ctx, problem.X if exact64 else rows_of(from_numpy(ctx, problem.X)))
+        if mats is not None:
+            X_cols = X_rows = None  # read from problem.X when first needed
+            gram = gram_inv = None  # the balls' midpoints, rounded to ctx when first read
+            lo, hi = extreme_eigenvalues(ctx, mats.G)  # the exact Gram matrix's spectrum, bounded outward
         else:
+            X_cols = from_numpy(ctx, problem.X)  # d columns of length n (the rows of X^T)
+            X_rows = rows_of(X_cols)  # n rows of length d
             gram = [[dot(ctx, a, b) for b in X_rows] for a in X_rows]
             gram_inv = None  # computed on first read (gram_inv)
             lo, hi = extreme_eigenvalues(ctx, gram)
         Y = from_numpy(ctx, problem.Y)
         if mats is not None:
-            mats.Y = mats.mat(Y)
-        return cls(ctx, problem, X_rows, XT_rows, Y, from_numpy(ctx, problem.W0), gram, gram_inv,
+            from flint import arb_mat
+            mats.Y = arb_mat(problem.Y.tolist()) if exact64 else mats.mat(Y)
+        return cls(ctx, problem, X_cols, X_rows, Y, from_numpy(ctx, problem.W0), gram, gram_inv,
                    ctx.sqrt(lo), ctx.sqrt(hi), mats, None, (lo, hi))
 
     def residual(self, W: Cols) -> Cols:
@@ -186,28 +215,36 @@ def _round(ctx, v):
     return ctx.make_mpf(mpf_pos(v._mpf_, prec, rnd))
 
 
-def _flint_gram(ctx, X_rows: list):
-    """``(gram, gram_inv, G)``: ``X X^T`` and its inverse as mpf of ``ctx`` by python-flint balls at
-    ``ctx.prec + 30`` bits, and the ball matrix ``G`` itself (its products of float64 entries are
-    exact at that precision) for the eigenvalue bounds; None when a ball's radius exceeds
-    ``2^-(ctx.prec + 4)`` times the largest entry of its matrix (an ill-conditioned inverse): the
-    caller then uses mpmath."""
+def _flint_gram(ctx, X) -> "_FlintMats | None":
+    """``X``, ``X^T``, ``G = X X^T`` and ``G^{-1}`` as python-flint balls at ``ctx.prec + 30`` bits
+    (``X`` a float64 array, or rows of mpf: exact either way, and so are the products of float64
+    entries at that precision); None when a ball's radius exceeds ``2^-(ctx.prec + 4)`` times the
+    largest entry of its matrix (an ill-conditioned inverse): the caller then uses mpmath.  The
+    mpf ``gram`` and ``gram_inv`` of :class:`ExactProblem` are these balls' midpoints rounded
+    once to ``ctx`` (:func:`_midpoints`)."""
     from flint import arb, arb_mat
-    n = len(X_rows)
-    mk = ctx.make_mpf
+    rows = X.tolist() if hasattr(X, "tolist") else [[arb(v) for v in row] for row in X]
     with flint_precision(ctx.prec + FLINT_GUARD_BITS):
-        X = arb_mat([[arb(v) for v in row] for row in X_rows])  # exact
-        G = X * X.transpose()
+        Xm = arb_mat(rows)  # exact
+        G = Xm * Xm.transpose()
         try:
             Gi = G.inv()
         except (ValueError, ZeroDivisionError):
             return None
         if not all(_tight(list(M), ctx.prec) for M in (G.entries(), Gi.entries())):
             return None
-        # the midpoint at prec + 30 bits, then rounded once to ctx's precision (unary +)
-        gram = [[+mk(G[i, j].mid()._mpf_) for j in range(n)] for i in range(n)]
-        gram_inv = [[+mk(Gi[i, j].mid()._mpf_) for j in range(n)] for i in range(n)]
-        return gram, gram_inv, [[G[i, j] for j in range(n)] for i in range(n)], _FlintMats(ctx, X, X.transpose(), G)
+        mats = _FlintMats(ctx, Xm, Xm.transpose(), G)
+    mats.G_inv = Gi
+    return mats
+
+
+def _midpoints(ctx, M) -> list:
+    """The midpoints of the square ball matrix ``M``, each rounded once to ``ctx`` (as unary ``+`` would)."""
+    prec, rnd = ctx._prec_rounding
+    mk = ctx.make_mpf
+    n = M.nrows()
+    e = M.entries()
+    return [[mk(mpf_pos(e[i * n + j].mid()._mpf_, prec, rnd)) for j in range(n)] for i in range(n)]
 
 
 class _FlintMats:
@@ -218,6 +255,7 @@ class _FlintMats:
 
     def __init__(self, ctx, X, XT, G):
         self.ctx, self.X, self.XT, self.G, self.Y = ctx, X, XT, G, None
+        self.G_inv = None  # G^{-1}, for :meth:`ExactProblem.build`'s problem
 
     def mat(self, cols: Cols):
         from flint import arb, arb_mat
@@ -227,11 +265,12 @@ class _FlintMats:
     def run(self, compute) -> Cols:
         """``compute()`` at ``ctx.prec + 30`` bits -> columns of mpf of ``ctx`` (each rounded once)."""
         mk = self.ctx.make_mpf
-        with flint_precision(self.ctx.prec + FLINT_GUARD_BITS):
+        prec, rnd = self.ctx._prec_rounding
+        with flint_precision(prec + FLINT_GUARD_BITS):
             m = compute()
             e = m.entries()
             r, c = m.nrows(), m.ncols()
-            return [[+mk(e[i * c + j].mid()._mpf_) for i in range(r)] for j in range(c)]
+            return [[mk(mpf_pos(e[i * c + j].mid()._mpf_, prec, rnd)) for i in range(r)] for j in range(c)]
 
 
 def _tight(balls: list, prec: int) -> bool:

@@ -11,20 +11,47 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from mpmath.libmp import from_float, mpf_mul, mpf_pos, mpf_sum
+from mpmath.libmp import from_man_exp, mpf_mul, mpf_pos, mpf_sub, mpf_sum
 
 Vec = list
 Cols = list  # list of columns
 
 
+TWO_53 = 9007199254740992.0  # 2^53
+
+
+def float64_cols(ctx, a: np.ndarray) -> Cols:
+    """The columns of a finite float64 2-D array as mpf of ``ctx``, each ``x = m 2^e`` rounded once
+    to ``ctx``'s precision (exact for ``ctx.prec >= 53``): the numbers ``ctx.mpf(x)`` gives.
+
+    ``numpy.frexp`` splits the whole array at once into ``x = f 2^e`` with ``f`` in ``[1/2, 1)``,
+    so ``m = f 2^53`` is an integer (exactly, in float64 and in int64) and each entry costs one
+    ``from_man_exp`` (gmpy's normalisation in C) instead of mpmath's ``from_float`` in Python."""
+    a = np.asarray(a, dtype=np.float64)
+    if not np.all(np.isfinite(a)):
+        raise ValueError("float64_cols needs finite entries")
+    f, e = np.frexp(a.T)
+    mans = (f * TWO_53).astype(np.int64).tolist()
+    exps = (e - 53).tolist()
+    prec, rnd = ctx._prec_rounding
+    mk = ctx.make_mpf
+    return [[mk(from_man_exp(m, x, prec, rnd)) for m, x in zip(mc, xc)] for mc, xc in zip(mans, exps)]
+
+
 def from_numpy(ctx, a: np.ndarray) -> Cols:
     """Exact conversion of a float64 (or object/str) 2-D array to columns of ``ctx.mpf``."""
     a = np.asarray(a)
-    if a.dtype == np.float64:  # ctx.mpf(x) without its type dispatch: the same rounding (exact from 53 bits)
-        prec, rnd = ctx._prec_rounding
-        mk = ctx.make_mpf
-        return [[mk(mpf_pos(from_float(x), prec, rnd)) for x in col] for col in a.T.tolist()]
+    if a.dtype == np.float64 and np.all(np.isfinite(a)):
+        return float64_cols(ctx, a)
     return [[ctx.mpf(float(a[i, j])) for i in range(a.shape[0])] for j in range(a.shape[1])]
+
+
+def rounded_cols(ctx, cols: Cols) -> Cols:
+    """Columns of mpf (of any context) as mpf of ``ctx``, each rounded once to its precision: the
+    numbers ``ctx.mpf(x)`` gives, without its type dispatch."""
+    prec, rnd = ctx._prec_rounding
+    mk = ctx.make_mpf
+    return [[mk(mpf_pos(x._mpf_, prec, rnd)) for x in c] for c in cols]
 
 
 def to_numpy(cols: Cols) -> np.ndarray:
@@ -85,6 +112,26 @@ def inner(ctx, a: Cols, b: Cols):
 def fro_norm(ctx, a: Cols):
     """Frobenius norm ``||A||_F``."""
     return ctx.sqrt(ctx.fsum(dot(ctx, c, c) for c in a))
+
+
+def fro_distance(ctx, a: Cols, b: Cols):
+    """``||A - B||_F`` of two matrices of real mpf of ``ctx``: the number ``fro_norm(ctx, sub(a, b))``
+    gives, by the same roundings (each difference rounded to ``ctx``, each column's sum of exact
+    squares rounded once, the columns' ``fsum``, the square root) without building the mpf
+    objects in between.  Entries of another type or context take that two-step path itself."""
+    first = next((c[0] for c in a if c), None)
+    if first is None or type(first) is not ctx.mpf:
+        return fro_norm(ctx, sub(a, b))
+    prec, rnd = ctx._prec_rounding
+    mk = ctx.make_mpf
+    try:
+        cols = []
+        for ca, cb in zip(a, b):
+            diffs = [mpf_sub(x._mpf_, y._mpf_, prec, rnd) for x, y in zip(ca, cb)]
+            cols.append(mk(mpf_sum([mpf_mul(v, v) for v in diffs], prec, rnd)))
+    except AttributeError:  # an entry that is not a real mpf
+        return fro_norm(ctx, sub(a, b))
+    return ctx.sqrt(ctx.fsum(cols))
 
 
 def max_abs(ctx, a: Cols):

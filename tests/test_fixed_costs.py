@@ -17,12 +17,12 @@ from numeric.problem import random_problem
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _modules_after(argv: list[str]) -> tuple[int, bool]:
+def _modules_after(argv: list[str], module: str = "cvxpy") -> tuple[int, bool]:
     code = ("import sys, io, contextlib; sys.path.insert(0, %r)\n"
             "from verify.cli.app import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             "    rc = main(%r)\n"
-            "print(rc, 'cvxpy' in sys.modules)\n") % (str(ROOT), argv)
+            "print(rc, %r in sys.modules)\n") % (str(ROOT), argv, module)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     rc, imported = out.stdout.split()[-2:]
     return int(rc), imported == "True"
@@ -33,6 +33,12 @@ SMALL = ["--preconditioner", "gd", "--n", "3", "--d", "6", "--k", "1", "--dps", 
 
 def test_check_without_a_solver_claim_does_not_import_cvxpy():
     assert _modules_after(["check", *SMALL]) == (0, False)
+
+
+def test_a_catalogue_check_with_cached_facts_does_not_import_sympy(tmp_path, monkeypatch):
+    monkeypatch.setenv("DSPGD_VERIFY_CACHE_DIR", str(tmp_path))  # cold, then warm
+    assert _modules_after(["check", *SMALL], "sympy") == (0, True)  # the facts proved and cached
+    assert _modules_after(["check", *SMALL], "sympy") == (0, False)  # read back: no SymPy at all
 
 
 def test_a_limit_claim_or_a_named_solver_imports_it():

@@ -19,7 +19,7 @@ from numeric.backends.float64_loop import TOLERANCE as FLOAT64_TOL
 from numeric.deadline import Deadline
 from numeric.interpolation import w0_interpolates
 from numeric.exact_problem import ExactProblem
-from numeric.matrices import fro_norm, sub
+from numeric.matrices import fro_distance
 from numeric.precision import to_decimal_string as dec
 from numeric.precision import working_precision
 from numeric.preconditioners.base import Preconditioner, _fraction_str
@@ -134,8 +134,10 @@ def local_lipschitz(pre: Preconditioner, runs: list, hctx) -> Fact | None:
                 f"L = {dec(L, 10)} by interval arithmetic on f'' over [0, rho]; not globally Lipschitz")
 
 
-def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckResult:
+def check(problem: Problem, pre: Preconditioner, settings: Settings, *, histories: bool = True) -> CheckResult:
     """Judge every docs/theory.md §3.4 claim (and the user's claims) for ``pre`` on ``problem``.
+
+    ``histories=False`` leaves :attr:`CheckResult.histories` empty (a sweep keeps the record only).
 
     Under ``settings.deadline`` (the command's ``--timeout``) the symbolic facts of K and every run
     and rerun share what is left: a check whose time is gone before its runs is
@@ -183,7 +185,7 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
             if local is not None:
                 facts["lipschitz"] = local
         w_gd = xph.w_gd()
-        scale = fro_norm(hctx, sub(w_gd, xph.W0))
+        scale = fro_distance(hctx, w_gd, xph.W0)
         degenerate = scale == 0 and w0_interpolates(p)
         if scale == 0:
             scale = hctx.one  # W0 already interpolates: distances become absolute
@@ -227,10 +229,10 @@ def check(problem: Problem, pre: Preconditioner, settings: Settings) -> CheckRes
             "claims": [v.to_json() for v in verdicts],
             "seconds": round(time.perf_counter() - t0, 3),
         }
-        histories = run_histories(runs, w_gd, scale)
+        plots = run_histories(runs, w_gd, scale) if histories else {}
     if "library" in pre.extra:
         record["preconditioner"]["update_computed_by"] = pre.extra["library"]
-    return CheckResult(complete_check_record(record), verdicts, histories)
+    return CheckResult(complete_check_record(record), verdicts, plots)
 
 
 def run_histories(runs: list, w_gd, scale) -> dict:
@@ -255,12 +257,11 @@ def subsample(h: list, start: int = 0, keep: int = 4000) -> list:
     ~``keep/2`` evenly spaced indices (so both the start and the tail of a run stay visible)."""
     m = len(h)
     if m <= keep:
-        idx = range(m)
-    else:
-        import numpy as np
-        half = keep // 2
-        idx = sorted(set(np.unique(np.geomspace(1, m, half).astype(int) - 1).tolist())
-                     | set(np.linspace(0, m - 1, half).astype(int).tolist()))
+        return list(enumerate(h, start))
+    import numpy as np
+    half = keep // 2
+    idx = sorted(set(np.unique(np.geomspace(1, m, half).astype(int) - 1).tolist())
+                 | set(np.linspace(0, m - 1, half).astype(int).tolist()))
     return [(i + start, h[i]) for i in idx]
 
 
@@ -315,11 +316,12 @@ def _hessian(pre: Preconditioner) -> dict:
     return {}
 
 
-def check_by_name(problem: Problem, name: str, params: dict, settings: Settings, H=None) -> CheckResult:
+def check_by_name(problem: Problem, name: str, params: dict, settings: Settings, H=None, *,
+                  histories: bool = True) -> CheckResult:
     """Build the catalogue preconditioner ``name`` for ``problem``'s shape and check it (not even
     built when the command's ``--timeout`` is already gone: :func:`out_of_time`)."""
     if settings.deadline is not None and settings.deadline.expired():
         return out_of_time(problem, {"name": name, "params": {k: str(v) for k, v in params.items()}}, settings,
                            ran_out(settings.deadline, "before this check started"))
     pre = make_preconditioner(name, params, shape=(problem.d, problem.k), seed=problem.seed or 0, H=H)
-    return check(problem, pre, settings)
+    return check(problem, pre, settings, histories=histories)

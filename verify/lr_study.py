@@ -36,7 +36,7 @@ import numpy as np
 from numeric.deadline import Deadline, time_left
 from numeric.exact_problem import ExactProblem
 from numeric.gradient_flow import FlowResult, checked_flow_limit
-from numeric.matrices import fro_norm, sub
+from numeric.matrices import fro_distance
 from numeric.precision import to_decimal_string as dec
 from numeric.precision import working_precision
 from numeric.preconditioners.base import Preconditioner, _fraction_str
@@ -135,7 +135,7 @@ def lr_study(problem: Problem, pre: Preconditioner, fractions: list[Fraction], d
     with working_precision(dps) as ctx, working_precision(dps + rerun_extra_digits) as hctx:
         xp, xph = ExactProblem.build(ctx, problem), ExactProblem.build(hctx, problem)
         w_gd = xph.w_gd()
-        scale = fro_norm(hctx, sub(w_gd, xph.W0))
+        scale = fro_distance(hctx, w_gd, xph.W0)
         if scale == 0:
             scale = hctx.one
         flow_err = hctx.zero
@@ -159,7 +159,7 @@ def lr_study(problem: Problem, pre: Preconditioner, fractions: list[Fraction], d
             if problem.n == 1 and problem.k == 1:
                 cf, cf_err = _closed_form_flow(hctx, xph, pre)
                 w_cf = [[w + v for w, v in zip(xph.W0[0], cf)]]
-                gap = fro_norm(hctx, sub(w_cf, target)) / scale
+                gap = fro_distance(hctx, w_cf, target) / scale
                 closed = {"formula": "W_flow - W0 = -int_0^{r0} grad K(x l'(s)) / <x, grad K(x l'(s))> ds",
                           "distance_to_integrated_flow": dec(gap, 3),
                           "quadrature_error_estimate": dec(cf_err / scale, 3),
@@ -221,7 +221,7 @@ def _run_points(fractions, pre, xp, xph, hctx, max_iter, timeout, backend, targe
     for f in fractions:
         bar.start(f"fraction {_fraction_str(f)}")
         run = run_at(LearningRate("frac", f), pre, xp, xph, max_iter, timeout, backend, deadline)
-        dist = fro_norm(hctx, sub(run.W, target)) / scale
+        dist = fro_distance(hctx, run.W, target) / scale
         bound = None if run.error_abs is None else (run.error_abs + flow_err) / scale
         converged = run.traj.stop_reason == "floor" and bound is not None
         reference_ok = flow is None or flow.stop_reason == "floor"  # an unfinished flow resolves nothing

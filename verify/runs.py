@@ -20,7 +20,7 @@ from numeric.backends.mpmath_loop import Trajectory, run_dspgd
 from numeric.deadline import Deadline, time_left
 from numeric.errors import InputError
 from numeric.exact_problem import ExactProblem
-from numeric.matrices import Cols, fro_norm, sub
+from numeric.matrices import Cols, fro_distance, fro_norm, rounded_cols
 from numeric.params import to_mpf
 from numeric.preconditioners.base import Preconditioner
 from numeric.tail import TailBound, tail_bound
@@ -143,7 +143,7 @@ def run_at(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactPr
                       timeout=time_left(timeout, deadline), track_path=False)
         tail = tail_bound(xp, pre, traj)
         # A rerun that ran out of time (--timeout) has no rounding check: no error bound.
-        rounding = fro_norm(hctx, sub(W, traj_hi.W)) if traj_hi.iterations == traj.iterations else None
+        rounding = fro_distance(hctx, W, traj_hi.W) if traj_hi.iterations == traj.iterations else None
     else:  # mutation check only (verify._recheck_hook): trust W_T as the limit, skip the rerun
         traj_hi, rounding = traj, hctx.zero
         tail = TailBound(hctx.zero, False, None, None, None, "re-checks disabled by the test hook")
@@ -169,8 +169,8 @@ def _run_at_float64(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph
     traj = f64.run_dspgd_float64(xp, pre, eta, max_iter=max_iter, timeout=time_left(timeout, deadline))
     traj_hi = f64.run_reference(xph, pre, eta, traj.iterations, timeout=time_left(timeout, deadline))
     tail = tail_bound(xp, pre, traj)
-    W = [[hctx.mpf(v) for v in c] for c in traj.W]
-    rounding = fro_norm(hctx, sub(W, traj_hi.W)) if traj_hi.iterations == traj.iterations else None
+    W = rounded_cols(hctx, traj.W)  # exact: W_T is float64
+    rounding = fro_distance(hctx, W, traj_hi.W) if traj_hi.iterations == traj.iterations else None
     wn = max(hctx.one, fro_norm(hctx, W))
     allowance = (hctx.mpf(10) ** (6 - traj_hi.dps) + hctx.mpf(f64.ALLOWANCE)) * wn
     err = None if tail.bound is None or rounding is None or not hctx.isfinite(rounding) \

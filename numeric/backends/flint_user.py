@@ -55,10 +55,16 @@ def user_kernel(xp, pre) -> tuple[Callable, bool]:
     f, needs_fro = _user_kernel(xp, pre)
     ctx = xp.ctx
     d, k = xp.problem.d, xp.problem.k
+    ones_d, ones_k = _arb_mat(1, d, [1] * d), _arb_mat(k, 1, [1] * k)
+
+    def finite(M) -> bool:
+        """Every entry of the d x k ball matrix ``M`` finite: their sum is (arb has no overflow, and a
+        non-finite ball makes every sum it enters non-finite); two small products, not ``M^T M``."""
+        return (ones_d * M * ones_k)[0, 0].is_finite()
 
     def checked(G, gf, nat):
         U, gn, un = f(G, gf, nat)
-        if not (U.transpose() * U).trace().is_finite() and (G.transpose() * G).trace().is_finite():
+        if not finite(U) and finite(G):
             mk = ctx.make_mpf
             e = G.entries()
             cols = pre.grad(ctx, [[mk(e[i * k + j]._mpf_) for i in range(d)] for j in range(k)])

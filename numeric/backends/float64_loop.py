@@ -45,10 +45,11 @@ from fractions import Fraction
 from typing import Callable
 
 import numpy as np
-from mpmath.libmp import from_float, from_man_exp
+from mpmath.libmp import from_man_exp
 
 from .mpmath_loop import DEFAULT_MAX_ITER, StopRules, Trajectory, run_dspgd
 from ..exact_problem import ExactProblem
+from ..matrices import float64_cols
 from ..preconditioners.base import Preconditioner
 
 FLOOR_RELATIVE = 1e-12
@@ -111,6 +112,17 @@ def _from_mpf(x, dtype):
     return np.longdouble(mpmath.nstr(x, 25, strip_zeros=False, min_fixed=1, max_fixed=0))
 
 
+def _gram_inv_array(xp: ExactProblem, dtype) -> np.ndarray:
+    """``(X X^T)^{-1}`` of ``xp`` rounded entrywise to ``dtype`` (read-only; made once per problem and
+    dtype: both learning rates of a check share it)."""
+    key = ("gram_inv", dtype)
+    if key not in xp.derived:
+        a = np.array([[_from_mpf(v, dtype) for v in row] for row in xp.gram_inv], dtype=dtype)
+        a.setflags(write=False)
+        xp.derived[key] = a
+    return xp.derived[key]
+
+
 def _to_mpf(ctx, x):
     """A float64 or longdouble number ``p / 2^e`` as an mpf of ``ctx``, exactly (``ctx.prec >= 64``;
     below, ``p`` rounded to ``ctx``'s precision as ``ctx.mpf(p)`` would)."""
@@ -120,12 +132,10 @@ def _to_mpf(ctx, x):
 
 
 def _cols(ctx, A: np.ndarray) -> list:
-    """A d x k array -> columns of exact mpf of ``ctx`` (float64: mpmath's ``from_float``, the same number)."""
+    """A finite d x k array -> columns of exact mpf of ``ctx`` (float64: :func:`numeric.matrices.float64_cols`, the same numbers)."""
     if A.dtype != np.float64:
         return [[_to_mpf(ctx, v) for v in col] for col in A.T]
-    prec, rnd = ctx._prec_rounding
-    mk = ctx.make_mpf
-    return [[mk(from_float(v, prec, rnd)) for v in col] for col in A.T.tolist()]
+    return float64_cols(ctx, A)
 
 
 def _fnorm(A):
@@ -348,7 +358,8 @@ def run_dspgd_float64(xp: ExactProblem, pre: Preconditioner, eta, max_iter: int 
 
     ``record=False`` (the rounding rerun, which only reads ``W_T``): the same iteration and
     stopping rules, with the residual history only; ``step_history`` and ``drift_checkpoints``
-    are empty, ``max_grad_*`` and ``path_length_row`` None, ``monotone_loss`` None.
+    are empty, ``max_grad_*`` and ``path_length_row`` None, ``monotone_loss`` None, and ``R``
+    None (the exact residual of ``W_T`` is not computed: nothing reads it).
     """
     ctx = xp.ctx
     p = xp.problem
@@ -375,7 +386,7 @@ def run_dspgd_float64(xp: ExactProblem, pre: Preconditioner, eta, max_iter: int 
     num = float if is64 else (lambda v: v)  # float64 scalars as Python floats (the same IEEE arithmetic)
     add_reduce, multiply, subtract, matmul = np.add.reduce, np.multiply, np.subtract, np.matmul
 
-    Ginv = np.array([[_from_mpf(v, dtype) for v in row] for row in xp.gram_inv], dtype=dtype)
+    Ginv = _gram_inv_array(xp, dtype)
 
     def drift_now(W):
         B = W - W0
@@ -579,8 +590,7 @@ def _rerun(xp: ExactProblem, pre: Preconditioner, eta64: float, iterations: int 
                 break
     finite = bool(np.all(np.isfinite(W)))
     W_cols = _cols(ctx, W) if finite else [[ctx.nan] * d for _ in range(k)]
-    R_cols = xp.residual(W_cols) if finite else [[ctx.nan] * p.n for _ in range(k)]
-    return Trajectory(W=W_cols, R=R_cols, eta=_to_mpf(ctx, np.float64(eta64)),
+    return Trajectory(W=W_cols, R=None, eta=_to_mpf(ctx, np.float64(eta64)),
                       dps=FLOAT64_DPS if dtype is np.float64 else longdouble_dps(), iterations=t,
                       stop_reason=reason, residual_floor=_to_mpf(ctx, floor), residual_history=res_hist,
                       step_history=[], drift_checkpoints=[], max_grad_natural=None, max_grad_fro=None,

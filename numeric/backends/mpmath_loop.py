@@ -66,7 +66,7 @@ class Trajectory:
     """Result of one DSPGD run at one precision and learning rate."""
 
     W: Cols
-    R: Cols
+    R: Cols | None  # R = X W - Y at the end; None for the float64 rounding rerun (only its W is read)
     eta: object
     dps: int
     iterations: int

@@ -223,7 +223,7 @@ def probe_preconditioner(Q: np.ndarray, s: float, kappa):
 def recheck(inst: dict, kappa, dps: int, bound=conjectured_bound) -> dict:
     """c_emp of the instance at ``dps`` digits (rerun + certified tail) against the bound."""
     from numeric.exact_problem import ExactProblem
-    from numeric.matrices import fro_norm, sub
+    from numeric.matrices import fro_distance
     from numeric.precision import working_precision
     from numeric.problem import Problem
     from verify.runs import LearningRate, default_backend, run_at
@@ -238,8 +238,8 @@ def recheck(inst: dict, kappa, dps: int, bound=conjectured_bound) -> dict:
         out = {"eta": eta, "stop": run.traj.stop_reason, "iterations": run.traj.iterations, "problem": p}
         if run.error_abs is None or run.traj.stop_reason != "floor":
             return {**out, "ok": False}
-        scale = fro_norm(hctx, sub(xph.w_gd(), xph.W0))
-        c = fro_norm(hctx, sub(run.W, xph.W0)) / scale
+        scale = fro_distance(hctx, xph.w_gd(), xph.W0)
+        c = fro_distance(hctx, run.W, xph.W0) / scale
         e = run.error_abs / scale
         k_eff = pre.L(hctx) / pre.mu(hctx, 0)
         b = bound(k_eff)

@@ -86,7 +86,7 @@ def slope_data(context, fracs=SLOPE_FRACS, eps=SLOPE_EPS, d: int = 3, dps: int |
     """Distances ||W_inf(eta) - W_flow||/||W_GD - W0|| with their error bounds, and the fitted slope."""
     from numeric.preconditioners.catalog import make_preconditioner
     from numeric.exact_problem import ExactProblem
-    from numeric.matrices import fro_norm, sub
+    from numeric.matrices import fro_distance
     from numeric.params import to_mpf
     from numeric.precision import working_precision
     from verify.runs import LearningRate, default_backend, run_at
@@ -104,12 +104,12 @@ def slope_data(context, fracs=SLOPE_FRACS, eps=SLOPE_EPS, d: int = 3, dps: int |
         e_mp = to_mpf(hctx, eps)
         flow, quad_err = _flow_with_error(hctx, x, r0, e_mp)
         w_flow = [w0 + dw for w0, dw in zip(xph.W0[0], flow)]
-        scale = fro_norm(hctx, sub(xph.w_gd(), xph.W0))
+        scale = fro_distance(hctx, xph.w_gd(), xph.W0)
         for f in fracs:
             run = run_at(LearningRate("frac", f), pre, xp, xph, 400_000, backend=default_backend())
             if run.error_abs is None or run.traj.stop_reason != "floor":
                 return {"ok": False, "reason": f"lr fraction {f}: run ended by {run.traj.stop_reason}"}
-            dist = fro_norm(hctx, sub(run.W, [w_flow])) / scale
+            dist = fro_distance(hctx, run.W, [w_flow]) / scale
             etas.append(float(to_mpf(hctx, run.eta)))
             dists.append(dist)
             bounds.append((run.error_abs + quad_err) / scale)

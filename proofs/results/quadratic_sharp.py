@@ -138,7 +138,7 @@ def attained(context, kappas=(4, 100), constant=None, digits: int = 40) -> Evide
     """
     from numeric.preconditioners.catalog import make_preconditioner
     from numeric.exact_problem import ExactProblem
-    from numeric.matrices import fro_norm, sub
+    from numeric.matrices import fro_distance
     from numeric.precision import working_precision
     from numeric.problem import Problem
     from verify.runs import LearningRate, default_backend, run_at
@@ -154,8 +154,8 @@ def attained(context, kappas=(4, 100), constant=None, digits: int = 40) -> Evide
             run = run_at(LearningRate("frac", Fraction(9, 10)), pre, xp, xph, 100_000, backend=default_backend())
             if run.error_abs is None or run.traj.stop_reason != "floor":
                 return Evidence("unknown", f"kappa {kappa}: run did not converge with a tail bound")
-            scale = fro_norm(hctx, sub(xph.w_gd(), xph.W0))
-            c = fro_norm(hctx, sub(run.W, xph.W0)) / scale
+            scale = fro_distance(hctx, xph.w_gd(), xph.W0)
+            c = fro_distance(hctx, run.W, xph.W0) / scale
             e = run.error_abs / scale
             target = (hctx.mpf(kappa) + 1) / (2 * hctx.sqrt(kappa)) if constant is None else constant(kappa, hctx)
             dev = abs(c - target)

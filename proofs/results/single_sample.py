@@ -57,7 +57,7 @@ def single_sample_problem(rng, d: int):
 def c_run(problem, pre, frac: Fraction, dps: int, max_iter: int = 200_000) -> dict:
     """One run: c_emp, its relative error bound, kappa on the ball ||x|| |r_0| and the C2 bound."""
     from numeric.exact_problem import ExactProblem
-    from numeric.matrices import fro_norm, sub
+    from numeric.matrices import fro_distance
     from numeric.params import to_mpf
     from numeric.precision import working_precision
     from verify.runs import LearningRate, default_backend, run_at
@@ -65,7 +65,7 @@ def c_run(problem, pre, frac: Fraction, dps: int, max_iter: int = 200_000) -> di
     with working_precision(dps) as ctx, working_precision(dps + 10) as hctx:
         xp, xph = ExactProblem.build(ctx, problem), ExactProblem.build(hctx, problem)
         run = run_at(LearningRate("frac", frac), pre, xp, xph, max_iter, backend=default_backend())
-        scale = fro_norm(hctx, sub(xph.w_gd(), xph.W0))
+        scale = fro_distance(hctx, xph.w_gd(), xph.W0)
         x2 = hctx.fsum(v * v for v in xph.X_rows[0])
         r0 = abs(xph.residual(xph.W0)[0][0])
         rho = hctx.sqrt(x2) * r0
@@ -75,7 +75,7 @@ def c_run(problem, pre, frac: Fraction, dps: int, max_iter: int = 200_000) -> di
                "rho": float(rho), "d": problem.d}
         if run.error_abs is None or run.traj.stop_reason != "floor":
             return {**out, "ok": False}
-        c = fro_norm(hctx, sub(run.W, xph.W0)) / scale
+        c = fro_distance(hctx, run.W, xph.W0) / scale
         e = run.error_abs / scale
         eta_ok = to_mpf(hctx, run.eta) <= 1 / (L * x2)
         kappa = L / mu if mu > 0 and hctx.isfinite(L) else hctx.inf

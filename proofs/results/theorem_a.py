@@ -192,7 +192,7 @@ def descent_margins(problem, pre, eta: Fraction, dps: int = MONOTONE_DPS, max_st
     """
     from numeric.backends.mpmath_loop import natural_norm
     from numeric.exact_problem import ExactProblem
-    from numeric.matrices import fro_norm, inner, sub
+    from numeric.matrices import fro_distance, inner
     from numeric.params import to_mpf
     from numeric.precision import working_precision
 
@@ -220,7 +220,7 @@ def descent_margins(problem, pre, eta: Fraction, dps: int = MONOTONE_DPS, max_st
             G2 = xp.XT(S2)
             U2 = pre.grad(ctx, G2)
             L2, K2 = loss.total(ctx, R2), pre.value(ctx, G2)
-            pairs.append((inner(ctx, G, U), fro_norm(ctx, sub(S2, S)) ** 2))
+            pairs.append((inner(ctx, G, U), fro_distance(ctx, S2, S) ** 2))
             hist_L.append(L2)
             hist_K.append(K2)
             rho = max(rho, natural_norm(ctx, pre.natural_norm, G2))

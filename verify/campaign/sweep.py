@@ -154,7 +154,7 @@ def run_instance(inst: Instance, names: tuple, settings: Settings) -> list[dict]
     for name in names:
         t0 = time.perf_counter()
         try:
-            record = check_by_name(problem, name, {}, settings).record
+            record = check_by_name(problem, name, {}, settings, histories=False).record
         except Exception as exc:  # reported as a row, not hidden
             rows.append(_row(inst, name, None, None, "error", "inconclusive", reason=f"internal error: "
                              f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}",
@@ -193,6 +193,7 @@ def rows_from_record(inst: Instance, name: str, record: dict, seconds: float) ->
         if c["id"] == "general_bound":
             per_lr.setdefault(c.get("lr"), {})["c_empirical"] = _num(ev.get("c_empirical"))
     rows = []
+    params = _params_text(record)
     for c in record["claims"]:
         ev = c.get("evidence") or {}
         lr = c.get("lr")
@@ -201,7 +202,7 @@ def rows_from_record(inst: Instance, name: str, record: dict, seconds: float) ->
         if c["id"] == "general_bound" and distance is not None:
             distance = abs(distance - 1)  # distance of c_emp from 1 (the left-invariant value)
         frac = fracs.get(lr)
-        rows.append(_row(inst, name, lr, _num(frac), c["id"], c["verdict"], params=_params_text(record),
+        rows.append(_row(inst, name, lr, _num(frac), c["id"], c["verdict"], params=params,
                          distance=distance,
                          error_bound=_num(c.get("error_bound")), c_empirical=per_lr.get(lr, {}).get("c_empirical"),
                          iterations=per_lr.get(lr, {}).get("iterations"), seconds=round(seconds, 4),

@@ -11,8 +11,6 @@ invariance is hidden from the claim (the self-test's "judged on the runs alone" 
 """
 from __future__ import annotations
 
-import sympy as sp
-
 from numeric.preconditioners.base import Preconditioner
 
 
@@ -31,6 +29,7 @@ def equality_theorem(pre: Preconditioner, facts: dict | None = None) -> str | No
     sym = pre.extra.get("symbolic")
     if sym is None:
         return None
+    import sympy as sp  # a user K's SymPy description: SymPy is loaded already (a catalogue check never needs it)
     if hasattr(sym, "hessian") and not getattr(sym, "expr", sp.Integer(1)).has(sp.Piecewise):
         try:
             if not sym.hessian().free_symbols:

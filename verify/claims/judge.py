@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from numeric.exact_problem import ExactProblem
-from numeric.matrices import Cols, fro_norm, sub
+from numeric.matrices import Cols, fro_distance, fro_norm, sub
 from numeric.params import to_mpf
 from numeric.precision import to_decimal_string as dec
 from numeric.preconditioners.base import Preconditioner
@@ -153,7 +153,7 @@ def convergence(ci: ClaimInputs, run: RunEvidence) -> Verdict:
 
 def _stays_at_w0(ci: ClaimInputs, run: RunEvidence) -> bool:
     """The run never moved: ``W_T = W0`` exactly (what a zero initial gradient forces)."""
-    return fro_norm(ci.xph.ctx, sub(run.W, ci.xph.W0)) == 0
+    return fro_distance(ci.xph.ctx, run.W, ci.xph.W0) == 0
 
 
 def _steps_vanish(steps: list) -> bool:
@@ -174,7 +174,7 @@ def _history(h: list, points: int = 12) -> list:
 # ----------------------------------------------------------------------------- implicit bias
 def _distance_to(ci: ClaimInputs, run: RunEvidence, target: Cols):
     def distance():
-        return fro_norm(ci.xph.ctx, sub(run.W, target)) / ci.scale
+        return fro_distance(ci.xph.ctx, run.W, target) / ci.scale
     return _once(ci, "distance_to_w_gd", run, distance) if target is ci.w_gd else distance()
 
 
@@ -258,7 +258,7 @@ def c_bounds(ci: ClaimInputs, run: RunEvidence, kappa_rho: tuple | None = None) 
 
 def c_empirical(ci: ClaimInputs, run: RunEvidence):
     ctx = ci.xph.ctx
-    return fro_norm(ctx, sub(run.W, ci.xph.W0)) / ci.scale
+    return fro_distance(ctx, run.W, ci.xph.W0) / ci.scale
 
 
 def general_bound(ci: ClaimInputs, run: RunEvidence) -> Verdict:
@@ -318,9 +318,9 @@ def lr_dependence(ci: ClaimInputs) -> Verdict:
     if any(r.traj.stop_reason != "floor" or r.error_abs is None for r in ci.runs):
         why = next(unfinished(r) for r in ci.runs if r.traj.stop_reason != "floor" or r.error_abs is None)
         return Verdict("lr_dependence", "inconclusive", f"not every run converged with a tail bound: {why}")
-    pairs = [(a, b) for i, a in enumerate(ci.runs) for b in ci.runs[i + 1:]]
-    best = max(pairs, key=lambda ab: fro_norm(ctx, sub(ab[0].W, ab[1].W)))
-    d = fro_norm(ctx, sub(best[0].W, best[1].W)) / ci.scale
+    pairs = [(fro_distance(ctx, a.W, b.W), a, b) for i, a in enumerate(ci.runs) for b in ci.runs[i + 1:]]
+    gap, *best = max(pairs, key=lambda p: p[0])  # best: the first pair of runs at the largest distance
+    d = gap / ci.scale
     e = (best[0].error_abs + best[1].error_abs) / ci.scale
     verdict, why = decide_difference(d, e, ci.tol)
     if verdict == "refuted":  # agreement below tol is not evidence of equality; only a theorem is
@@ -380,7 +380,7 @@ def limit_claim(ci: ClaimInputs, run: RunEvidence, norm_name: str, text: str,
     scale_v = max(cert.upper, ctx.mpf(10) ** (-ctx.dps))
     ev = {**base, "limit_norm": _s(v, 15), "certified_lower": _s(cert.lower, 12), "certified_upper": _s(cert.upper, 12),
           "bracket_width": _s(cert.upper - cert.lower, 3), "norm_error_bound": _s(e_v, 3),
-          "distance_to_solver_point": _s(fro_norm(ctx, sub(run.W, cert.W)) / ci.scale, 6), **_precision(run)}
+          "distance_to_solver_point": _s(fro_distance(ctx, run.W, cert.W) / ci.scale, 6), **_precision(run)}
     gap = v - cert.upper
     if gap > SAFETY * e_v and gap > 0:
         return Verdict(cid, "refuted",
