@@ -23,7 +23,7 @@ from mpmath.libmp import mpf_pos
 
 from .eigen import extreme_eigenvalues
 from .flint_context import flint_available, flint_precision
-from .matrices import Cols, apply_rows, dot, from_numpy, rows_of, solve_spd, sub
+from .matrices import Cols, apply_rows, dot, from_numpy, rounded_cols, rows_of, solve_spd, sub
 from .problem import Problem
 
 
@@ -88,7 +88,7 @@ class ExactProblem:
         if self._gram_inv is None:
             ctx = self.ctx
             if self._source is not None:
-                self._gram_inv = [[_round(ctx, v) for v in row] for row in self._source.gram_inv]
+                self._gram_inv = rounded_cols(ctx, self._source.gram_inv)
             elif self.flint is not None and self.flint.G_inv is not None:  # :meth:`build`'s python-flint balls
                 self._gram_inv = _midpoints(ctx, self.flint.G_inv)
             else:
@@ -207,12 +207,6 @@ class ExactProblem:
 
 
 FLINT_GUARD_BITS = 30
-
-
-def _round(ctx, v):
-    """The mpf ``v`` (of any context) rounded once to ``ctx``'s precision."""
-    prec, rnd = ctx._prec_rounding
-    return ctx.make_mpf(mpf_pos(v._mpf_, prec, rnd))
 
 
 def _flint_gram(ctx, X) -> "_FlintMats | None":

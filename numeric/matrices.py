@@ -41,14 +41,17 @@ def float64_cols(ctx, a: np.ndarray) -> Cols:
 def from_numpy(ctx, a: np.ndarray) -> Cols:
     """Exact conversion of a float64 (or object/str) 2-D array to columns of ``ctx.mpf``."""
     a = np.asarray(a)
-    if a.dtype == np.float64 and np.all(np.isfinite(a)):
-        return float64_cols(ctx, a)
+    if a.dtype == np.float64:
+        try:
+            return float64_cols(ctx, a)
+        except ValueError:  # NaN or inf: ctx.mpf takes them one by one
+            pass
     return [[ctx.mpf(float(a[i, j])) for i in range(a.shape[0])] for j in range(a.shape[1])]
 
 
 def rounded_cols(ctx, cols: Cols) -> Cols:
-    """Columns of mpf (of any context) as mpf of ``ctx``, each rounded once to its precision: the
-    numbers ``ctx.mpf(x)`` gives, without its type dispatch."""
+    """A matrix of mpf of any context (a list of columns, or of rows) as mpf of ``ctx``, each entry
+    rounded once to its precision: the numbers ``ctx.mpf(x)`` gives, without its type dispatch."""
     prec, rnd = ctx._prec_rounding
     mk = ctx.make_mpf
     return [[mk(mpf_pos(x._mpf_, prec, rnd)) for x in c] for c in cols]

@@ -36,7 +36,7 @@ import numpy as np
 from numeric.deadline import Deadline, time_left
 from numeric.exact_problem import ExactProblem
 from numeric.gradient_flow import FlowResult, checked_flow_limit
-from numeric.matrices import fro_distance
+from numeric.matrices import fro_distance, rounded_cols
 from numeric.precision import to_decimal_string as dec
 from numeric.precision import working_precision
 from numeric.preconditioners.base import Preconditioner, _fraction_str
@@ -150,7 +150,7 @@ def lr_study(problem: Problem, pre: Preconditioner, fractions: list[Fraction], d
                 bar.start("integrating the flow")
                 flow, check_diff = checked_flow_limit(xp, pre, timeout=time_left(timeout, deadline), backend=backend)
                 bar.done("gradient flow", [f"flow stopped by {flow.stop_reason} after {flow.steps} steps"])
-            target = [[hctx.mpf(v) for v in c] for c in flow.W]
+            target = rounded_cols(hctx, flow.W)
             flow_err = hctx.mpf(flow.error_estimate)
             if flow.stop_reason != "floor":
                 why = " (the time budget --timeout ran out)" if flow.stop_reason == "timeout" else ""

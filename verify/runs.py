@@ -137,7 +137,7 @@ def run_at(lr: LearningRate, pre: Preconditioner, xp: ExactProblem, xph: ExactPr
     if lr.kind != "frac" and not ctx.isfinite(pre.L(ctx)) and pre.L_ball is not None:
         # an absolute eta: the local L is taken a posteriori on the ball holding every visited gradient
         rho = hctx.mpf(traj.max_grad_natural)
-    W = [[hctx.mpf(v) for v in c] for c in traj.W]
+    W = rounded_cols(hctx, traj.W)
     if rechecks_enabled():
         traj_hi = run(xph, pre, to_mpf(hctx, eta), iterations=traj.iterations,
                       timeout=time_left(timeout, deadline), track_path=False)
